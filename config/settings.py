@@ -179,6 +179,8 @@ if not 0 < STATUS_OFF_TRACK_THRESHOLD < STATUS_ON_TRACK_THRESHOLD:
     raise ImproperlyConfigured(
         "Need 0 < STATUS_OFF_TRACK_THRESHOLD < STATUS_ON_TRACK_THRESHOLD."
     )
+# An indicator period is late when its actual is still missing this many days after it ends.
+INDICATOR_REPORTING_GRACE_DAYS = env.int("INDICATOR_REPORTING_GRACE_DAYS", default=30)
 # Largest ICS document accepted for import (bytes).
 ICS_IMPORT_MAX_BYTES = env.int("ICS_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 

@@ -1,0 +1,29 @@
+"""Markdown to safe HTML for note bodies and narratives.
+
+Markdown is rendered first, then nh3 keeps only a small set of tags and attributes, so
+raw HTML in the source (scripts, event handlers, iframes, remote images) never reaches a
+page, an e-mail or a PDF. Links get rel="noopener noreferrer nofollow".
+"""
+
+import markdown as md
+import nh3
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+def render_markdown(text: str) -> str:
+    """Render Markdown to HTML that is safe to show anywhere without further escaping."""
+    if not text:
+        return ""
+    html = md.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )

@@ -1,0 +1,307 @@
+"""Every non-trivial read of tracking data.
+
+`strategy_trees` / `strategy_tree` build whole strategy trees with both statuses,
+freshness, indicator progress and milestones in a fixed number of queries, whatever the
+size or number of trees: the pages, the API and the report builder all use it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from strategy.models import Milestone, Node, Strategy
+from tracking import status as st
+from tracking.fiscal import period_containing
+from tracking.models import (
+    CumulativeMode,
+    Indicator,
+    IndicatorPeriod,
+    NoteLink,
+    NoteState,
+    ProgressNote,
+)
+
+
+@dataclass
+class IndicatorSummary:
+    """An indicator with its latest reported value and the status that value gives."""
+
+    indicator: Indicator
+    period_label: str = ""
+    period_start: date | None = None
+    target: Decimal | None = None  # effective: summed for cumulative-of-period-values
+    actual: Decimal | None = None
+    progress: float | None = None
+    status: str = st.NO_DATA
+    late_period_label: str = ""  # the latest period past due with no actual, if any
+
+    @property
+    def is_late(self) -> bool:
+        return bool(self.late_period_label)
+
+    @property
+    def progress_percent(self) -> int | None:
+        return None if self.progress is None else round(self.progress * 100)
+
+    @property
+    def bar_percent(self) -> int:
+        """Progress clamped to 0–100 for drawing a bar."""
+        return max(0, min(100, self.progress_percent or 0))
+
+    @property
+    def basis(self) -> str:
+        if self.progress is None:
+            return f"“{self.indicator.name}” has no value yet"
+        return f"“{self.indicator.name}” at {self.progress_percent} % of its {self.period_label} target"
+
+
+@dataclass
+class NoteSummary:
+    id: int
+    title: str
+    as_of: date
+    assessment: str
+
+
+@dataclass
+class TreeNode:
+    """One node of a strategy tree with everything a page or report shows about it."""
+
+    node: Node
+    depth: int
+    children: list[TreeNode] = field(default_factory=list)
+    indicators: list[IndicatorSummary] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
+    latest_note: NoteSummary | None = None  # this node's own latest approved note
+    assessment: st.StatusInfo = field(default_factory=lambda: st.StatusInfo(st.NO_DATA, ""))
+    computed: st.StatusInfo = field(default_factory=lambda: st.StatusInfo(st.NO_DATA, ""))
+    last_update: date | None = None  # latest approved note on the node or below it
+    days_since_update: int | None = None
+    is_stale: bool = True
+    overdue_milestones: int = 0
+
+    @property
+    def disagreement(self) -> bool:
+        return st.disagrees(self.assessment.status, self.computed.status)
+
+    @property
+    def freshness(self) -> str:
+        if self.last_update is None:
+            return "never updated"
+        if self.days_since_update == 0:
+            return "updated today"
+        if self.days_since_update == 1:
+            return "updated yesterday"
+        return f"updated {self.days_since_update} days ago"
+
+    def walk(self) -> list[TreeNode]:
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+
+@dataclass
+class StrategyTree:
+    strategy: Strategy
+    roots: list[TreeNode]
+    today: date
+
+    def walk(self) -> list[TreeNode]:
+        out: list[TreeNode] = []
+        for root in self.roots:
+            out.extend(root.walk())
+        return out
+
+    def counts(self) -> dict[str, Any]:
+        """Status counts over objectives (every level below goals), plus stale and late counts."""
+        tracked = [t for t in self.walk() if t.node.kind != "mission_goal"]
+        assessment: dict[str, int] = defaultdict(int)
+        computed: dict[str, int] = defaultdict(int)
+        for t in tracked:
+            assessment[t.assessment.status] += 1
+            computed[t.computed.status] += 1
+        return {
+            "total": len(tracked),
+            "assessment": dict(assessment),
+            "computed": dict(computed),
+            "stale": sum(1 for t in tracked if t.is_stale),
+            "late_indicators": sum(1 for t in tracked for i in t.indicators if i.is_late),
+            "overdue_milestones": sum(t.overdue_milestones for t in tracked),
+            "disagreements": sum(1 for t in tracked if t.disagreement),
+        }
+
+
+def strategy_tree(*, strategy: Strategy, today: date | None = None) -> StrategyTree:
+    """The whole tree of one strategy. Queries: see `strategy_trees`."""
+    return strategy_trees(strategies=[strategy], today=today)[strategy.id]
+
+
+def strategy_trees(*, strategies: list[Strategy], today: date | None = None) -> dict[int, StrategyTree]:
+    """Trees of several strategies at once, in six queries whatever their number and size:
+    1. nodes (+ owner), 2. indicators, 3. latest period with an actual per indicator (with
+    running sums), 4. latest period past due per indicator, 5. latest approved note per
+    node, 6. milestones."""
+    today = today or timezone.localdate()
+    ids = [s.id for s in strategies]
+    nodes = list(Node.objects.filter(strategy_id__in=ids).select_related("owner").order_by("strategy_id", "sort_key"))
+    by_id = {n.id: TreeNode(node=n, depth=n.code.count(".")) for n in nodes}
+
+    for summary in _indicator_summaries(strategy_ids=ids, today=today):
+        by_id[summary.indicator.node_id].indicators.append(summary)
+    for row in _latest_approved_notes(strategy_ids=ids):
+        by_id[row.node_id_].latest_note = row.summary
+    for milestone in Milestone.objects.filter(node__strategy_id__in=ids).order_by("node_id", "due_on", "id"):
+        tree_node = by_id[milestone.node_id]
+        tree_node.milestones.append(milestone)
+        tree_node.overdue_milestones += milestone.is_overdue_on(today)
+
+    roots_by_strategy: dict[int, list[TreeNode]] = defaultdict(list)
+    for tree_node in by_id.values():
+        parent_id = tree_node.node.parent_id
+        if parent_id is None:
+            roots_by_strategy[tree_node.node.strategy_id].append(tree_node)
+        else:
+            by_id[parent_id].children.append(tree_node)
+
+    trees = {}
+    for strategy in strategies:
+        roots = roots_by_strategy.get(strategy.id, [])
+        for root in roots:
+            _resolve(root, strategy=strategy, today=today)
+        trees[strategy.id] = StrategyTree(strategy=strategy, roots=roots, today=today)
+    return trees
+
+
+def _resolve(t: TreeNode, *, strategy: Strategy, today: date) -> None:
+    """Fill statuses and freshness bottom-up."""
+    for child in t.children:
+        _resolve(child, strategy=strategy, today=today)
+    children = [(c.node.code, c) for c in t.children]
+
+    own_assessment = st.StatusInfo(st.NO_DATA, "No approved assessment yet.")
+    if t.latest_note:
+        note = t.latest_note
+        basis = f"note “{note.title}” of {note.as_of:%-d %b %Y}"
+        own_assessment = st.StatusInfo(note.assessment, f"{st.label(note.assessment)}: {basis}", basis)
+    t.assessment = st.roll_up(
+        code=t.node.code, own=own_assessment, children=[(c, ch.assessment) for c, ch in children], rule=strategy.rollup
+    )
+
+    own_computed = st.StatusInfo(st.NO_DATA, "No indicator data yet.")
+    reported = [i for i in t.indicators if i.status != st.NO_DATA]
+    if reported:
+        worst = max(reported, key=lambda i: st.SEVERITY[i.status])
+        own_computed = st.StatusInfo(worst.status, f"{st.label(worst.status)}: {worst.basis}", worst.basis)
+    t.computed = st.roll_up(
+        code=t.node.code, own=own_computed, children=[(c, ch.computed) for c, ch in children], rule=strategy.rollup
+    )
+
+    dates = [t.latest_note.as_of] if t.latest_note else []
+    dates += [c.last_update for c in t.children if c.last_update]
+    t.last_update = max(dates) if dates else None
+    if t.last_update is not None:
+        t.days_since_update = (today - t.last_update).days
+    t.is_stale = t.last_update is None or (today - t.last_update).days > strategy.freshness_days
+
+
+def _indicator_summaries(*, strategy_ids: list[int], today: date) -> list[IndicatorSummary]:
+    indicators = {
+        i.id: IndicatorSummary(indicator=i)
+        for i in Indicator.objects.filter(node__strategy_id__in=strategy_ids).order_by("node_id", "name", "id")
+    }
+    if not indicators:
+        return []
+    # Latest period with an actual, with running sums up to it (for period-sum indicators).
+    latest = (
+        IndicatorPeriod.objects.filter(indicator_id__in=list(indicators), actual__isnull=False, period_start__lte=today)
+        .annotate(
+            newest=Window(RowNumber(), partition_by=[F("indicator_id")], order_by=F("period_start").desc()),
+            target_to_date=Window(Sum("target"), partition_by=[F("indicator_id")], order_by=F("period_start").asc()),
+            actual_to_date=Window(Sum("actual"), partition_by=[F("indicator_id")], order_by=F("period_start").asc()),
+        )
+        .filter(newest=1)
+        .values("indicator_id", "period_start", "target", "actual", "target_to_date", "actual_to_date")
+    )
+    for row in latest:
+        summary = indicators[row["indicator_id"]]
+        ind = summary.indicator
+        summary.period_start = row["period_start"]
+        summary.period_label = period_containing(row["period_start"], ind.frequency).label
+        if ind.cumulative_mode == CumulativeMode.PERIOD_SUM:
+            summary.target, summary.actual, baseline = row["target_to_date"], row["actual_to_date"], None
+        else:
+            summary.target, summary.actual, baseline = row["target"], row["actual"], ind.baseline_value
+        summary.progress = st.progress_ratio(
+            baseline=baseline, target=summary.target, actual=summary.actual, direction=ind.direction
+        )
+        summary.status = st.status_for_progress(summary.progress)
+    # The latest period whose reporting deadline has passed: late when it has no actual.
+    cutoff = today - timedelta(days=settings.INDICATOR_REPORTING_GRACE_DAYS)
+    due = (
+        IndicatorPeriod.objects.filter(indicator_id__in=list(indicators), period_end__lt=cutoff)
+        .annotate(newest=Window(RowNumber(), partition_by=[F("indicator_id")], order_by=F("period_start").desc()))
+        .filter(newest=1)
+        .values("indicator_id", "period_start", "actual")
+    )
+    for row in due:
+        if row["actual"] is None:
+            summary = indicators[row["indicator_id"]]
+            summary.late_period_label = period_containing(row["period_start"], summary.indicator.frequency).label
+    return list(indicators.values())
+
+
+@dataclass
+class _NoteRow:
+    node_id_: int
+    summary: NoteSummary
+
+
+def _latest_approved_notes(*, strategy_ids: list[int]) -> list[_NoteRow]:
+    rows = (
+        NoteLink.objects.filter(note__strategy_id__in=strategy_ids, note__state=NoteState.APPROVED)
+        .annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("node_id")],
+                order_by=[F("note__as_of").desc(), F("note__approved_at").desc(), F("note_id").desc()],
+            )
+        )
+        .filter(newest=1)
+        .values("node_id", "note_id", "note__title", "note__as_of", "note__assessment")
+    )
+    return [
+        _NoteRow(
+            r["node_id"],
+            NoteSummary(id=r["note_id"], title=r["note__title"], as_of=r["note__as_of"], assessment=r["note__assessment"]),
+        )
+        for r in rows
+    ]
+
+
+def node_computed_status(*, node: Node, today: date | None = None) -> st.StatusInfo:
+    """The computed status of one node (rolled up), as a note's justification check needs it."""
+    tree = strategy_tree(strategy=node.strategy, today=today)
+    for t in tree.walk():
+        if t.node.id == node.id:
+            return t.computed
+    return st.StatusInfo(st.NO_DATA, "")
+
+
+def review_queue(*, strategies: QuerySet[Strategy]) -> QuerySet[ProgressNote]:
+    """Notes waiting for a manager, oldest submission first."""
+    return (
+        ProgressNote.objects.filter(strategy__in=strategies, state__in=[NoteState.SUBMITTED, NoteState.RESUBMITTED])
+        .select_related("author", "strategy", "strategy__mission")
+        .prefetch_related("links__node")
+        .order_by("submitted_at", "id")
+    )

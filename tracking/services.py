@@ -1,0 +1,474 @@
+"""Every write to indicators, indicator periods and progress notes.
+
+Keyword-only, atomic, one verb each; the page, the API, commands and tasks all call these,
+so validation, role checks and history happen in exactly one place. `by=None` is a system
+action (an operator's management command).
+
+Note workflow (who may move a note where):
+
+    draft ──submit (author)──▶ submitted ──approve (manager, not the author)──▶ approved
+      ▲                            │
+      │                       return (manager, comment required)
+      │                            ▼
+    edit (author) ◀──────────── returned ──submit (author)──▶ resubmitted ──▶ approve / return
+
+Approved notes are never edited; `note_supersede` starts a new draft that replaces one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from strategy.models import Node, Role, Strategy
+from strategy.selectors import require_role
+from tracking import status as st
+from tracking.fiscal import describe_starts, period_starting
+from tracking.markdown import render_markdown
+from tracking.models import (
+    Assessment,
+    Indicator,
+    IndicatorPeriod,
+    NoteLink,
+    NoteSource,
+    NoteState,
+    ProgressNote,
+)
+from tracking.selectors import node_computed_status
+
+User = AbstractBaseUser
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+MAX_ABS_VALUE = Decimal("1e16")  # DecimalField(max_digits=20, decimal_places=4)
+
+
+class StaleVersion(Exception):
+    """The object changed since the caller read it (an `If-Match` that no longer matches)."""
+
+
+def _save(instance: Model, *, by: User | None, **kwargs: Any) -> None:
+    instance._history_user = by
+    instance.save(**kwargs)
+
+
+def _clean(instance: Model, exclude: list[str] | None = None) -> None:
+    instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+def to_decimal(value: Any, field: str) -> Decimal | None:
+    """Parse a number from a form, JSON or CSV; None and "" mean "no value"."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValidationError({field: "Enter a number."})
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: f"“{str(value)[:40]}” is not a number."}) from exc
+    if not number.is_finite() or abs(number) >= MAX_ABS_VALUE:
+        raise ValidationError({field: "Enter a finite number below 10^16."})
+    return number.quantize(Decimal("0.0001"))
+
+
+# --- Indicators ------------------------------------------------------------------------
+
+INDICATOR_FIELDS = (
+    "name",
+    "definition",
+    "unit",
+    "direction",
+    "baseline_value",
+    "baseline_date",
+    "data_source",
+    "collection_method",
+    "frequency",
+    "cumulative_mode",
+    "owner",
+)
+
+
+@transaction.atomic
+def indicator_create(*, node: Node, name: str, by: User | None, **fields: Any) -> Indicator:
+    require_role(by, node.strategy.mission_id, Role.MANAGER, "edit indicators")
+    unknown = set(fields) - set(INDICATOR_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown indicator fields: {', '.join(sorted(unknown))}.")
+    if "baseline_value" in fields:
+        fields["baseline_value"] = to_decimal(fields["baseline_value"], "baseline_value")
+    indicator = Indicator(node=node, name=name.strip(), **fields)
+    _clean(indicator, exclude=["node", "owner"])
+    if Indicator.objects.filter(node=node, name=indicator.name).exists():
+        raise ValidationError({"name": f"{node.label} already has an indicator called “{indicator.name}”."})
+    _save(indicator, by=by)
+    return indicator
+
+
+@transaction.atomic
+def indicator_update(*, indicator: Indicator, by: User | None, **fields: Any) -> Indicator:
+    require_role(by, indicator.node.strategy.mission_id, Role.MANAGER, "edit indicators")
+    unknown = set(fields) - set(INDICATOR_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown indicator fields: {', '.join(sorted(unknown))}.")
+    if "frequency" in fields and fields["frequency"] != indicator.frequency and indicator.periods.exists():
+        raise ValidationError({"frequency": "The frequency cannot change once periods are recorded."})
+    if "baseline_value" in fields:
+        fields["baseline_value"] = to_decimal(fields["baseline_value"], "baseline_value")
+    changed = [k for k, v in fields.items() if getattr(indicator, k) != v]
+    if not changed:
+        return indicator
+    for k in changed:
+        setattr(indicator, k, fields[k])
+    _clean(indicator, exclude=["node", "owner"])
+    _save(indicator, by=by)
+    return indicator
+
+
+@transaction.atomic
+def indicator_period_record(
+    *,
+    indicator: Indicator,
+    period_start: date,
+    by: User | None,
+    actual: Any = UNSET,
+    target: Any = UNSET,
+    comment: Any = UNSET,
+    today: date | None = None,
+) -> tuple[IndicatorPeriod, bool]:
+    """Record an actual (analysts) and/or a target (managers) for one period: an upsert
+    keyed by (indicator, period start). Returns (period, changed). Writing the values a
+    period already has changes nothing and writes no history."""
+    mission_id = indicator.node.strategy.mission_id
+    require_role(by, mission_id, Role.ANALYST, "record indicator values")
+    if target is not UNSET:
+        require_role(by, mission_id, Role.MANAGER, "set indicator targets")
+    period_info = period_starting(period_start, indicator.frequency)
+    if period_info is None:
+        raise ValidationError(
+            {
+                "period_start": f"{period_start:%-d %b %Y} is not the start of a "
+                f"{indicator.get_frequency_display().lower()} period; they start on "
+                f"{describe_starts(indicator.frequency)}."
+            }
+        )
+    today = today or timezone.localdate()
+    values: dict[str, Any] = {}
+    if actual is not UNSET:
+        values["actual"] = to_decimal(actual, "actual")
+        if values["actual"] is not None and period_start > today:
+            raise ValidationError({"actual": f"{period_info.label} has not started yet."})
+    if target is not UNSET:
+        values["target"] = to_decimal(target, "target")
+    if comment is not UNSET:
+        values["comment"] = str(comment or "").strip()
+    period = (
+        IndicatorPeriod.objects.select_for_update()
+        .filter(indicator=indicator, period_start=period_start)
+        .first()
+    )
+    if period is None:
+        period = IndicatorPeriod(indicator=indicator, period_start=period_start, period_end=period_info.end)
+        created = True
+    else:
+        created = False
+        values = {k: v for k, v in values.items() if getattr(period, k) != v}
+        if not values:
+            return period, False
+    for k, v in values.items():
+        setattr(period, k, v)
+    if "actual" in values:
+        period.recorded_by = by
+        period.recorded_at = timezone.now()
+    if created:
+        try:
+            with transaction.atomic():
+                _save(period, by=by)
+        except IntegrityError:
+            # Someone created the same period a moment ago: update theirs instead.
+            return indicator_period_record(
+                indicator=indicator, period_start=period_start, by=by, actual=actual, target=target,
+                comment=comment, today=today,
+            )  # fmt: skip
+    else:
+        _save(period, by=by)
+    return period, True
+
+
+# --- Progress notes --------------------------------------------------------------------
+
+NOTE_CONTENT_FIELDS = ("title", "body", "assessment", "as_of", "justification")
+
+
+def _validate_nodes(strategy: Strategy, nodes: Iterable[Node], primary: Node | None) -> tuple[list[Node], Node]:
+    nodes = list(dict.fromkeys(nodes))
+    if not nodes:
+        raise ValidationError({"nodes": "Link the note to at least one objective or goal."})
+    if any(node.strategy_id != strategy.id for node in nodes):
+        raise ValidationError({"nodes": "Every linked node must belong to the note's strategy."})
+    primary = primary or nodes[0]
+    if primary not in nodes:
+        raise ValidationError({"primary_node": "The primary node must be one of the linked nodes."})
+    return nodes, primary
+
+
+def _validate_content(values: dict[str, Any], today: date) -> None:
+    if "assessment" in values and values["assessment"] not in Assessment.values:
+        raise ValidationError({"assessment": "Choose an assessment."})
+    if "title" in values and not str(values["title"]).strip():
+        raise ValidationError({"title": "Give the note a title."})
+    if values.get("as_of") and values["as_of"] > today:
+        raise ValidationError({"as_of": "The as-of date cannot be in the future."})
+
+
+def _set_sources(note: ProgressNote, sources: Iterable[Any], by: User | None) -> None:
+    wanted: list[tuple[str, str]] = []
+    for source in sources:
+        url, label = (source.get("url", ""), source.get("label", "")) if isinstance(source, dict) else (source, "")
+        wanted.append((str(url).strip(), str(label).strip()))
+    current = list(note.sources.all())
+    if [(s.url, s.label) for s in current] == wanted:
+        return
+    for s in current:
+        s._history_user = by
+        s.delete()
+    for url, label in wanted:
+        source = NoteSource(note=note, url=url, label=label)
+        try:
+            _clean(source, exclude=["note"])
+        except ValidationError as exc:
+            raise ValidationError({"sources": f"“{url[:80]}” is not a valid link."}) from exc
+        _save(source, by=by)
+
+
+def _set_links(note: ProgressNote, nodes: list[Node], primary: Node, by: User | None) -> None:
+    wanted = {node.id: node.id == primary.id for node in nodes}
+    current = {link.node_id: link for link in note.links.all()}
+    if {k: v.is_primary for k, v in current.items()} == wanted:
+        return
+    for node_id, link in current.items():
+        if node_id not in wanted or link.is_primary != wanted[node_id]:
+            link._history_user = by
+            link.delete()
+    for node_id, is_primary in wanted.items():
+        link = current.get(node_id)
+        if link is None or link.is_primary != is_primary:
+            _save(NoteLink(note=note, node_id=node_id, is_primary=is_primary), by=by)
+
+
+@transaction.atomic
+def note_create(
+    *,
+    strategy: Strategy,
+    author: User,
+    title: str,
+    assessment: str,
+    as_of: date,
+    nodes: Iterable[Node],
+    primary_node: Node | None = None,
+    body: str = "",
+    justification: str = "",
+    sources: Iterable[Any] = (),
+    supersedes: ProgressNote | None = None,
+    today: date | None = None,
+) -> ProgressNote:
+    """Start a draft note by `author` (an analyst or above of the strategy's mission)."""
+    require_role(author, strategy.mission_id, Role.ANALYST, "write progress notes")
+    today = today or timezone.localdate()
+    node_list, primary = _validate_nodes(strategy, nodes, primary_node)
+    _validate_content({"title": title, "assessment": assessment, "as_of": as_of}, today)
+    if supersedes is not None and (supersedes.strategy_id != strategy.id or supersedes.state != NoteState.APPROVED):
+        raise ValidationError({"supersedes": "Only an approved note of the same strategy can be superseded."})
+    note = ProgressNote(
+        strategy=strategy,
+        author=author,
+        title=title.strip(),
+        body=body,
+        body_html=render_markdown(body),
+        assessment=assessment,
+        as_of=as_of,
+        justification=justification.strip(),
+        supersedes=supersedes,
+    )
+    _clean(note, exclude=["strategy", "author", "supersedes", "reviewed_by"])
+    _save(note, by=author)
+    _set_links(note, node_list, primary, author)
+    _set_sources(note, sources, author)
+    return note
+
+
+def _lock(note: ProgressNote, expected_version: int | None) -> ProgressNote:
+    """Re-read the note under a row lock; refuse if it moved past `expected_version`."""
+    locked = ProgressNote.objects.select_for_update().select_related("strategy").get(pk=note.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(f"The note changed (version {locked.version}, you had {expected_version}).")
+    return locked
+
+
+def _finish(locked: ProgressNote, note: ProgressNote, by: User | None) -> ProgressNote:
+    locked.version += 1
+    _save(locked, by=by)
+    note.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    return note
+
+
+@transaction.atomic
+def note_update(
+    *,
+    note: ProgressNote,
+    by: User,
+    expected_version: int | None = None,
+    nodes: Iterable[Node] | None = None,
+    primary_node: Node | None = None,
+    sources: Iterable[Any] | None = None,
+    today: date | None = None,
+    **fields: Any,
+) -> ProgressNote:
+    """Edit a draft or returned note. Only its author may; approved notes never change."""
+    unknown = set(fields) - set(NOTE_CONTENT_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    locked = _lock(note, expected_version)
+    require_role(by, locked.strategy.mission_id, Role.ANALYST, "edit progress notes")
+    if by is None or by.pk != locked.author_id:
+        raise PermissionDenied("Only the author may edit a note.")
+    if not locked.is_editable:
+        raise ValidationError(
+            "Approved notes cannot be edited; write a new note that supersedes it."
+            if locked.state == NoteState.APPROVED
+            else "A note under review cannot be edited; a manager must return it first."
+        )
+    _validate_content(fields, today or timezone.localdate())
+    for k, v in fields.items():
+        setattr(locked, k, v.strip() if isinstance(v, str) and k != "body" else v)
+    locked.body_html = render_markdown(locked.body)
+    _clean(locked, exclude=["strategy", "author", "supersedes", "reviewed_by"])
+    if nodes is not None or primary_node is not None:
+        current = [link.node for link in locked.links.select_related("node")]
+        node_list, primary = _validate_nodes(locked.strategy, nodes if nodes is not None else current, primary_node)
+        _set_links(locked, node_list, primary, by)
+    if sources is not None:
+        _set_sources(locked, sources, by)
+    return _finish(locked, note, by)
+
+
+def justification_required(*, note: ProgressNote, today: date | None = None) -> str:
+    """Why this note needs a justification ("" when it does not)."""
+    if note.assessment == Assessment.OFF_TRACK:
+        return "A note that says “off track” needs a justification."
+    primary = next((link.node for link in note.links.select_related("node__strategy") if link.is_primary), None)
+    if primary is None:
+        return ""
+    computed = node_computed_status(node=primary, today=today)
+    if st.disagrees(note.assessment, computed.status):
+        return (
+            f"The indicators say {computed.label.lower()} ({computed.reason}); explain why "
+            f"your assessment is {st.label(note.assessment).lower()}."
+        )
+    return ""
+
+
+@transaction.atomic
+def note_submit(
+    *, note: ProgressNote, by: User, expected_version: int | None = None, today: date | None = None
+) -> ProgressNote:
+    """Send a draft (or a returned note) to the managers for review."""
+    locked = _lock(note, expected_version)
+    require_role(by, locked.strategy.mission_id, Role.ANALYST, "submit progress notes")
+    if by.pk != locked.author_id:
+        raise PermissionDenied("Only the author may submit a note.")
+    if locked.state not in (NoteState.DRAFT, NoteState.RETURNED):
+        raise ValidationError(f"A {locked.get_state_display().lower()} note cannot be submitted.")
+    if not locked.body.strip():
+        raise ValidationError({"body": "Write the assessment before submitting."})
+    reason = justification_required(note=locked, today=today)
+    if reason and not locked.justification.strip():
+        raise ValidationError({"justification": reason})
+    locked.state = NoteState.RESUBMITTED if locked.state == NoteState.RETURNED else NoteState.SUBMITTED
+    locked.submitted_at = timezone.now()
+    return _finish(locked, note, by)
+
+
+@transaction.atomic
+def note_approve(
+    *, note: ProgressNote, by: User, comment: str = "", expected_version: int | None = None
+) -> ProgressNote:
+    """A manager approves a submitted note; it then counts as the node's assessment."""
+    locked = _lock(note, expected_version)
+    require_role(by, locked.strategy.mission_id, Role.MANAGER, "approve progress notes")
+    if by.pk == locked.author_id:
+        raise PermissionDenied("You cannot approve your own note; another manager must review it.")
+    if not locked.is_awaiting_review:
+        raise ValidationError(f"A {locked.get_state_display().lower()} note cannot be approved.")
+    now = timezone.now()
+    locked.state = NoteState.APPROVED
+    locked.reviewed_by = by
+    locked.reviewed_at = now
+    locked.approved_at = now
+    locked.review_comment = comment.strip()
+    return _finish(locked, note, by)
+
+
+@transaction.atomic
+def note_return(
+    *, note: ProgressNote, by: User, comment: str, expected_version: int | None = None
+) -> ProgressNote:
+    """A manager sends a submitted note back to its author with a comment saying why."""
+    locked = _lock(note, expected_version)
+    require_role(by, locked.strategy.mission_id, Role.MANAGER, "return progress notes")
+    if not (comment or "").strip():
+        raise ValidationError({"comment": "Say what the author should change."})
+    if not locked.is_awaiting_review:
+        raise ValidationError(f"A {locked.get_state_display().lower()} note cannot be returned.")
+    locked.state = NoteState.RETURNED
+    locked.reviewed_by = by
+    locked.reviewed_at = timezone.now()
+    locked.review_comment = comment.strip()
+    return _finish(locked, note, by)
+
+
+@transaction.atomic
+def note_delete(*, note: ProgressNote, by: User) -> None:
+    """The author deletes a note that was never approved and is not under review."""
+    locked = _lock(note, None)
+    if by.pk != locked.author_id:
+        raise PermissionDenied("Only the author may delete a note.")
+    if not locked.is_editable:
+        raise ValidationError("Only draft or returned notes can be deleted.")
+    locked._history_user = by
+    locked.delete()
+
+
+@transaction.atomic
+def note_supersede(*, note: ProgressNote, by: User, today: date | None = None) -> ProgressNote:
+    """Start a new draft that will replace an approved note (which itself never changes)."""
+    if note.state != NoteState.APPROVED:
+        raise ValidationError("Only approved notes are superseded; edit drafts directly.")
+    links = list(note.links.select_related("node"))
+    return note_create(
+        strategy=note.strategy,
+        author=by,
+        title=note.title,
+        body=note.body,
+        assessment=note.assessment,
+        justification=note.justification,
+        as_of=today or timezone.localdate(),
+        nodes=[link.node for link in links],
+        primary_node=next((link.node for link in links if link.is_primary), None),
+        sources=[{"url": s.url, "label": s.label} for s in note.sources.all()],
+        supersedes=note,
+        today=today,
+    )
