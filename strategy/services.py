@@ -346,6 +346,7 @@ def strategy_import(
     *,
     document: str | ParsedDocument,
     mission: Mission | None = None,
+    mission_slug: str = "",
     strategy: Strategy | None = None,
     dry_run: bool = False,
     by: User | None,
@@ -356,6 +357,8 @@ def strategy_import(
     and a revised document updates nodes in place, so notes and indicators stay on every
     code that survived. Nodes the document no longer has are deleted when they carry
     nothing and kept (and listed) when they carry indicators, notes or milestones.
+    Without `mission` (or `strategy`), the mission is found by `mission_slug` (or a slug
+    of the document's mission name) and created when missing (superusers and commands).
     A dry run performs the same work inside a transaction that is then rolled back.
     """
     parsed = parse_ics(document) if isinstance(document, str) else document
@@ -365,7 +368,7 @@ def strategy_import(
     result = ImportResult(document=parsed, dry_run=dry_run)
     try:
         with transaction.atomic():
-            _import_into(result, mission=mission, strategy=strategy, by=by)
+            _import_into(result, mission=mission, mission_slug=mission_slug, strategy=strategy, by=by)
             if dry_run:
                 raise _DryRunRollback
     except _DryRunRollback:
@@ -374,16 +377,22 @@ def strategy_import(
 
 
 def _import_into(
-    result: ImportResult, *, mission: Mission | None, strategy: Strategy | None, by: User | None
+    result: ImportResult,
+    *,
+    mission: Mission | None,
+    mission_slug: str,
+    strategy: Strategy | None,
+    by: User | None,
 ) -> None:
     doc = result.document
     if strategy is not None:
         mission = strategy.mission
     if mission is None:
-        name = doc.mission_name or "Unnamed mission"
-        mission = Mission.objects.filter(slug=slugify(name)[:100]).first()
+        name = doc.mission_name or mission_slug or "Unnamed mission"
+        slug = mission_slug or slugify(name)[:100] or "mission"
+        mission = Mission.objects.filter(slug=slug).first()
         if mission is None:
-            mission = mission_create(name=name, country=doc.mission_name, by=by)
+            mission = mission_create(name=name, country=doc.mission_name, slug=slug, by=by)
             result.mission_created = True
     require_role(by, mission.id, Role.MANAGER, "import strategies")
     result.mission = mission

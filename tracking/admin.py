@@ -1,0 +1,90 @@
+"""Django admin for indicators, periods and notes.
+
+Approved notes are read-only here too: an approved assessment is never silently edited.
+"""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from tracking.markdown import render_markdown
+from tracking.models import (
+    Indicator,
+    IndicatorPeriod,
+    NoteAttachment,
+    NoteLink,
+    NoteSource,
+    NoteState,
+    ProgressNote,
+)
+
+
+class IndicatorPeriodInline(admin.TabularInline):
+    model = IndicatorPeriod
+    extra = 0
+    fields = ["period_start", "period_end", "target", "actual", "comment", "recorded_by", "recorded_at"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "node", "unit", "direction", "frequency", "cumulative_mode", "owner"]
+    list_filter = ["direction", "frequency", "cumulative_mode", "node__strategy__mission"]
+    search_fields = ["name", "definition", "node__code", "node__title"]
+    list_select_related = ["node", "owner"]
+    autocomplete_fields = ["node", "owner"]
+    inlines = [IndicatorPeriodInline]
+
+
+@admin.register(IndicatorPeriod)
+class IndicatorPeriodAdmin(SimpleHistoryAdmin):
+    list_display = ["indicator", "period_start", "period_end", "target", "actual", "recorded_by"]
+    list_filter = ["indicator__node__strategy__mission", "period_start"]
+    search_fields = ["indicator__name"]
+    date_hierarchy = "period_start"
+    list_select_related = ["indicator", "recorded_by"]
+    autocomplete_fields = ["indicator"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+
+class NoteLinkInline(admin.TabularInline):
+    model = NoteLink
+    extra = 0
+    autocomplete_fields = ["node"]
+
+
+class NoteSourceInline(admin.TabularInline):
+    model = NoteSource
+    extra = 0
+
+
+class NoteAttachmentInline(admin.TabularInline):
+    model = NoteAttachment
+    extra = 0
+    readonly_fields = ["size", "content_type", "uploaded_by", "uploaded_at"]
+
+
+@admin.register(ProgressNote)
+class ProgressNoteAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "strategy", "assessment", "as_of", "state", "author", "reviewed_by"]
+    list_filter = ["state", "assessment", "strategy__mission"]
+    search_fields = ["title", "body", "author__username"]
+    date_hierarchy = "as_of"
+    list_select_related = ["strategy", "author", "reviewed_by"]
+    autocomplete_fields = ["strategy", "author", "reviewed_by", "supersedes"]
+    readonly_fields = ["body_html", "version", "submitted_at", "reviewed_at", "approved_at"]
+    inlines = [NoteLinkInline, NoteSourceInline, NoteAttachmentInline]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.state == NoteState.APPROVED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.state == NoteState.APPROVED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        obj.body_html = render_markdown(obj.body)
+        obj.version += 1 if change else 0
+        super().save_model(request, obj, form, change)
