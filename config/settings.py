@@ -12,11 +12,13 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
+
+# Runtime files of the embedded setup: SQLite database, broker queue, mail, uploads.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -153,6 +155,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -176,9 +179,7 @@ if not 1 <= FISCAL_YEAR_START_MONTH <= 12:
 STATUS_ON_TRACK_THRESHOLD = env.float("STATUS_ON_TRACK_THRESHOLD", default=0.85)
 STATUS_OFF_TRACK_THRESHOLD = env.float("STATUS_OFF_TRACK_THRESHOLD", default=0.50)
 if not 0 < STATUS_OFF_TRACK_THRESHOLD < STATUS_ON_TRACK_THRESHOLD:
-    raise ImproperlyConfigured(
-        "Need 0 < STATUS_OFF_TRACK_THRESHOLD < STATUS_ON_TRACK_THRESHOLD."
-    )
+    raise ImproperlyConfigured("Need 0 < STATUS_OFF_TRACK_THRESHOLD < STATUS_ON_TRACK_THRESHOLD.")
 # An indicator period is late when its actual is still missing this many days after it ends.
 INDICATOR_REPORTING_GRACE_DAYS = env.int("INDICATOR_REPORTING_GRACE_DAYS", default=30)
 # Largest ICS document accepted for import (bytes).

@@ -96,7 +96,9 @@ class NodeAdmin(SimpleHistoryAdmin):
             if isinstance(child, Node):
                 child.parent_kind = child.parent.kind if child.parent_id else ""
                 child.sort_key = code_sort_key(child.kind, child.code)
-                child.strategy_id = child.parent.strategy_id if child.parent_id else child.strategy_id
+                child.strategy_id = (
+                    child.parent.strategy_id if child.parent_id else child.strategy_id
+                )
             child.save()
         for obj in formset.deleted_objects:
             obj.delete()

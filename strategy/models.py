@@ -66,9 +66,7 @@ class Membership(models.Model):
         ordering = ["mission", "user"]
         constraints = [
             models.UniqueConstraint(fields=["user", "mission"], name="membership_one_per_mission"),
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="membership_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -130,7 +128,9 @@ class Strategy(models.Model):
                 | Q(period_end_fy__gte=F("period_start_fy")),
                 name="strategy_period_ordered",
             ),
-            models.CheckConstraint(condition=Q(freshness_days__gte=1), name="strategy_freshness_positive"),
+            models.CheckConstraint(
+                condition=Q(freshness_days__gte=1), name="strategy_freshness_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,7 +205,9 @@ class Node(models.Model):
     kind = models.CharField(max_length=30, choices=NodeKind.choices)
     # Copy of parent.kind, kept truthful by the composite foreign key (see PARENT_KIND).
     parent_kind = models.CharField(max_length=30, blank=True, default="", editable=False)
-    code = models.CharField(max_length=20, help_text='As the document numbers it: "1", "1.1", "3.1.1".')
+    code = models.CharField(
+        max_length=20, help_text='As the document numbers it: "1", "1.1", "3.1.1".'
+    )
     sort_key = models.CharField(max_length=40, editable=False, db_index=False)
     title = models.TextField()
     description = models.TextField(
@@ -237,7 +239,9 @@ class Node(models.Model):
                 fields=["strategy", "kind", "code"], name="node_code_unique_per_strategy_kind"
             ),
             # Target of the composite foreign key from (parent, parent_kind, strategy).
-            models.UniqueConstraint(fields=["id", "kind", "strategy"], name="node_id_kind_strategy"),
+            models.UniqueConstraint(
+                fields=["id", "kind", "strategy"], name="node_id_kind_strategy"
+            ),
             models.CheckConstraint(condition=Q(kind__in=NodeKind.values), name="node_kind_valid"),
             models.CheckConstraint(condition=_valid_parent_kinds(), name="node_parent_kind_valid"),
             models.CheckConstraint(condition=~Q(code=""), name="node_code_not_empty"),
@@ -253,7 +257,7 @@ class Node(models.Model):
 
     @property
     def label(self) -> str:
-        """"Mission Objective 1.1" — how the document names it."""
+        """ "Mission Objective 1.1" — how the document names it."""
         return f"{self.get_kind_display()} {self.code}"
 
     @property

@@ -136,7 +136,9 @@ def strategy_update(*, strategy: Strategy, by: User | None, **fields: Any) -> St
 # --- The tree --------------------------------------------------------------------------
 
 
-def _validate_node_position(*, strategy: Strategy, kind: str, code: str, parent: Node | None) -> None:
+def _validate_node_position(
+    *, strategy: Strategy, kind: str, code: str, parent: Node | None
+) -> None:
     if kind not in NodeKind.values:
         raise ValidationError({"kind": f"Unknown kind “{kind}”."})
     if not Node.code_is_valid(kind, code):
@@ -150,16 +152,22 @@ def _validate_node_position(*, strategy: Strategy, kind: str, code: str, parent:
         return
     if parent is None:
         raise ValidationError(
-            {"parent": f"A {NodeKind(kind).label.lower()} needs a {NodeKind(expected_parent).label.lower()} as parent."}
+            {
+                "parent": f"A {NodeKind(kind).label.lower()} needs a {NodeKind(expected_parent).label.lower()} as parent."
+            }
         )
     if parent.strategy_id != strategy.id:
         raise ValidationError({"parent": "The parent belongs to another strategy."})
     if parent.kind != expected_parent:
         raise ValidationError(
-            {"parent": f"A {NodeKind(kind).label.lower()} must sit under a {NodeKind(expected_parent).label.lower()}."}
+            {
+                "parent": f"A {NodeKind(kind).label.lower()} must sit under a {NodeKind(expected_parent).label.lower()}."
+            }
         )
     if not code.startswith(parent.code + "."):
-        raise ValidationError({"code": f"Code “{code}” must start with its parent's code “{parent.code}.”."})
+        raise ValidationError(
+            {"code": f"Code “{code}” must start with its parent's code “{parent.code}.”."}
+        )
 
 
 @transaction.atomic
@@ -312,7 +320,11 @@ class ImportResult:
     @property
     def changed_anything(self) -> bool:
         return bool(
-            self.mission_created or self.strategy_created or self.created or self.updated or self.removed
+            self.mission_created
+            or self.strategy_created
+            or self.created
+            or self.updated
+            or self.removed
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -320,7 +332,11 @@ class ImportResult:
         data.update(
             {
                 "dry_run": self.dry_run,
-                "mission": {"id": self.mission.id, "slug": self.mission.slug, "name": self.mission.name}
+                "mission": {
+                    "id": self.mission.id,
+                    "slug": self.mission.slug,
+                    "name": self.mission.name,
+                }
                 if self.mission and not self.dry_run
                 else None,
                 "strategy_id": self.strategy.id if self.strategy and not self.dry_run else None,
@@ -368,7 +384,9 @@ def strategy_import(
     result = ImportResult(document=parsed, dry_run=dry_run)
     try:
         with transaction.atomic():
-            _import_into(result, mission=mission, mission_slug=mission_slug, strategy=strategy, by=by)
+            _import_into(
+                result, mission=mission, mission_slug=mission_slug, strategy=strategy, by=by
+            )
             if dry_run:
                 raise _DryRunRollback
     except _DryRunRollback:
@@ -451,7 +469,9 @@ def _sync_tree(result: ImportResult, *, strategy: Strategy, by: User | None) -> 
         }
         node = existing.get(key)
         if node is None:
-            node = node_create(strategy=strategy, kind=item.kind, code=item.code, parent=parent, by=by, **values)
+            node = node_create(
+                strategy=strategy, kind=item.kind, code=item.code, parent=parent, by=by, **values
+            )
             result.created.append(node.label)
         elif any(getattr(node, name) != value for name, value in values.items()):
             node_update(node=node, by=by, **values)

@@ -7,15 +7,26 @@ import pytest
 from django.contrib.auth.models import User
 
 from strategy.models import Mission, Node, NodeKind, Role, Strategy
-from tests.factories import MembershipFactory, MissionFactory, NodeFactory, StrategyFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    MissionFactory,
+    NodeFactory,
+    StrategyFactory,
+    UserFactory,
+)
 
 PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2 at production strength costs ~0.3 s per persona; tests need no strength."""
+def _test_settings(settings):
+    """PBKDF2 at production strength costs ~0.3 s per persona; tests need no strength.
+    Static files are served from the source folders: no collectstatic manifest in tests."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @dataclass
@@ -48,10 +59,16 @@ def personas(db) -> Personas:
         ("manager2", Role.MANAGER),
         ("admin", Role.ADMIN),
     ]:
-        people[name] = MembershipFactory(user=UserFactory(username=name), mission=mission, role=role).user
-    outsider = MembershipFactory(user=UserFactory(username="outsider"), mission=other, role=Role.MANAGER).user
+        people[name] = MembershipFactory(
+            user=UserFactory(username=name), mission=mission, role=role
+        ).user
+    outsider = MembershipFactory(
+        user=UserFactory(username="outsider"), mission=other, role=Role.MANAGER
+    ).user
     superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
-    return Personas(mission=mission, other_mission=other, outsider=outsider, superuser=superuser, **people)
+    return Personas(
+        mission=mission, other_mission=other, outsider=outsider, superuser=superuser, **people
+    )
 
 
 @dataclass
@@ -73,12 +90,24 @@ def tree(personas) -> SmallTree:
     """Goal 1 (1.1 with sub-objective 1.1.1, 1.2), Goal 2 (2.1), Management Objective 1."""
     strategy = StrategyFactory(mission=personas.mission, freshness_days=90)
     goal1 = NodeFactory(strategy=strategy, code="1", title="Prosperity")
-    obj11 = NodeFactory(parent=goal1, kind=NodeKind.MISSION_OBJECTIVE, code="1.1", title="Exports grow")
-    obj12 = NodeFactory(parent=goal1, kind=NodeKind.MISSION_OBJECTIVE, code="1.2", title="Investment")
-    sub111 = NodeFactory(parent=obj11, kind=NodeKind.SUB_OBJECTIVE, code="1.1.1", title="Trade missions")
+    obj11 = NodeFactory(
+        parent=goal1, kind=NodeKind.MISSION_OBJECTIVE, code="1.1", title="Exports grow"
+    )
+    obj12 = NodeFactory(
+        parent=goal1, kind=NodeKind.MISSION_OBJECTIVE, code="1.2", title="Investment"
+    )
+    sub111 = NodeFactory(
+        parent=obj11, kind=NodeKind.SUB_OBJECTIVE, code="1.1.1", title="Trade missions"
+    )
     goal2 = NodeFactory(strategy=strategy, code="2", title="Security")
-    obj21 = NodeFactory(parent=goal2, kind=NodeKind.MISSION_OBJECTIVE, code="2.1", title="Nonproliferation")
-    mgmt1 = NodeFactory(strategy=strategy, kind=NodeKind.MANAGEMENT_OBJECTIVE, code="1", title="Facilities")
+    obj21 = NodeFactory(
+        parent=goal2, kind=NodeKind.MISSION_OBJECTIVE, code="2.1", title="Nonproliferation"
+    )
+    mgmt1 = NodeFactory(
+        strategy=strategy, kind=NodeKind.MANAGEMENT_OBJECTIVE, code="1", title="Facilities"
+    )
     other_strategy = StrategyFactory(mission=personas.other_mission)
     other_goal = NodeFactory(strategy=other_strategy, code="1", title="Elsewhere goal")
-    return SmallTree(strategy, goal1, obj11, obj12, sub111, goal2, obj21, mgmt1, other_strategy, other_goal)
+    return SmallTree(
+        strategy, goal1, obj11, obj12, sub111, goal2, obj21, mgmt1, other_strategy, other_goal
+    )

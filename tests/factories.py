@@ -10,7 +10,16 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from strategy.models import Membership, Milestone, Mission, Node, NodeKind, Role, Strategy, code_sort_key
+from strategy.models import (
+    Membership,
+    Milestone,
+    Mission,
+    Node,
+    NodeKind,
+    Role,
+    Strategy,
+    code_sort_key,
+)
 from tracking.models import Indicator, IndicatorPeriod, NoteLink, NoteState, ProgressNote
 
 

@@ -21,7 +21,15 @@ from tracking.models import (
 class IndicatorPeriodInline(admin.TabularInline):
     model = IndicatorPeriod
     extra = 0
-    fields = ["period_start", "period_end", "target", "actual", "comment", "recorded_by", "recorded_at"]
+    fields = [
+        "period_start",
+        "period_end",
+        "target",
+        "actual",
+        "comment",
+        "recorded_by",
+        "recorded_at",
+    ]
     readonly_fields = ["recorded_by", "recorded_at"]
 
 

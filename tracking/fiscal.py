@@ -103,6 +103,7 @@ def describe_starts(frequency: str) -> str:
     """Human list of the days periods of `frequency` start on, for validation messages."""
     months = PERIOD_MONTHS[frequency]
     firsts = [
-        date(2000, (start_month() - 1 + i) % 12 + 1, 1).strftime("1 %b") for i in range(0, 12, months)
+        date(2000, (start_month() - 1 + i) % 12 + 1, 1).strftime("1 %b")
+        for i in range(0, 12, months)
     ]
     return ", ".join(firsts)

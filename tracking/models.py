@@ -43,13 +43,19 @@ class Indicator(models.Model):
     node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="indicators")
     name = models.CharField(max_length=300)
     definition = models.TextField(blank=True)
-    unit = models.CharField(max_length=50, blank=True, help_text='e.g. "USD million", "%", "cases".')
-    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INCREASE)
+    unit = models.CharField(
+        max_length=50, blank=True, help_text='e.g. "USD million", "%", "cases".'
+    )
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.INCREASE
+    )
     baseline_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     baseline_date = models.DateField(null=True, blank=True)
     data_source = models.CharField(max_length=300, blank=True)
     collection_method = models.TextField(blank=True)
-    frequency = models.CharField(max_length=12, choices=Frequency.choices, default=Frequency.QUARTERLY)
+    frequency = models.CharField(
+        max_length=12, choices=Frequency.choices, default=Frequency.QUARTERLY
+    )
     cumulative_mode = models.CharField(
         max_length=16,
         choices=CumulativeMode.choices,
@@ -76,10 +82,15 @@ class Indicator(models.Model):
     class Meta:
         ordering = ["node", "name", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(direction__in=Direction.values), name="indicator_direction_valid"),
-            models.CheckConstraint(condition=Q(frequency__in=Frequency.values), name="indicator_frequency_valid"),
             models.CheckConstraint(
-                condition=Q(cumulative_mode__in=CumulativeMode.values), name="indicator_cumulative_valid"
+                condition=Q(direction__in=Direction.values), name="indicator_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency__in=Frequency.values), name="indicator_frequency_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cumulative_mode__in=CumulativeMode.values),
+                name="indicator_cumulative_valid",
             ),
             models.UniqueConstraint(fields=["node", "name"], name="indicator_name_unique_per_node"),
         ]
@@ -157,7 +168,9 @@ class ProgressNote(models.Model):
     )
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True, help_text="Markdown.")
-    body_html = models.TextField(blank=True, editable=False, help_text="Sanitised rendering of body.")
+    body_html = models.TextField(
+        blank=True, editable=False, help_text="Sanitised rendering of body."
+    )
     assessment = models.CharField(max_length=12, choices=Assessment.choices)
     justification = models.TextField(
         blank=True,
@@ -190,7 +203,9 @@ class ProgressNote(models.Model):
     class Meta:
         ordering = ["-as_of", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(state__in=NoteState.values), name="note_state_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=NoteState.values), name="note_state_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(assessment__in=Assessment.values), name="note_assessment_valid"
             ),

@@ -146,21 +146,29 @@ def strategy_tree(*, strategy: Strategy, today: date | None = None) -> StrategyT
     return strategy_trees(strategies=[strategy], today=today)[strategy.id]
 
 
-def strategy_trees(*, strategies: list[Strategy], today: date | None = None) -> dict[int, StrategyTree]:
+def strategy_trees(
+    *, strategies: list[Strategy], today: date | None = None
+) -> dict[int, StrategyTree]:
     """Trees of several strategies at once, in six queries whatever their number and size:
     1. nodes (+ owner), 2. indicators, 3. latest period with an actual per indicator (with
     running sums), 4. latest period past due per indicator, 5. latest approved note per
     node, 6. milestones."""
     today = today or timezone.localdate()
     ids = [s.id for s in strategies]
-    nodes = list(Node.objects.filter(strategy_id__in=ids).select_related("owner").order_by("strategy_id", "sort_key"))
+    nodes = list(
+        Node.objects.filter(strategy_id__in=ids)
+        .select_related("owner")
+        .order_by("strategy_id", "sort_key")
+    )
     by_id = {n.id: TreeNode(node=n, depth=n.code.count(".")) for n in nodes}
 
     for summary in _indicator_summaries(strategy_ids=ids, today=today):
         by_id[summary.indicator.node_id].indicators.append(summary)
     for row in _latest_approved_notes(strategy_ids=ids):
         by_id[row.node_id_].latest_note = row.summary
-    for milestone in Milestone.objects.filter(node__strategy_id__in=ids).order_by("node_id", "due_on", "id"):
+    for milestone in Milestone.objects.filter(node__strategy_id__in=ids).order_by(
+        "node_id", "due_on", "id"
+    ):
         tree_node = by_id[milestone.node_id]
         tree_node.milestones.append(milestone)
         tree_node.overdue_milestones += milestone.is_overdue_on(today)
@@ -192,18 +200,28 @@ def _resolve(t: TreeNode, *, strategy: Strategy, today: date) -> None:
     if t.latest_note:
         note = t.latest_note
         basis = f"note “{note.title}” of {note.as_of:%-d %b %Y}"
-        own_assessment = st.StatusInfo(note.assessment, f"{st.label(note.assessment)}: {basis}", basis)
+        own_assessment = st.StatusInfo(
+            note.assessment, f"{st.label(note.assessment)}: {basis}", basis
+        )
     t.assessment = st.roll_up(
-        code=t.node.code, own=own_assessment, children=[(c, ch.assessment) for c, ch in children], rule=strategy.rollup
+        code=t.node.code,
+        own=own_assessment,
+        children=[(c, ch.assessment) for c, ch in children],
+        rule=strategy.rollup,
     )
 
     own_computed = st.StatusInfo(st.NO_DATA, "No indicator data yet.")
     reported = [i for i in t.indicators if i.status != st.NO_DATA]
     if reported:
         worst = max(reported, key=lambda i: st.SEVERITY[i.status])
-        own_computed = st.StatusInfo(worst.status, f"{st.label(worst.status)}: {worst.basis}", worst.basis)
+        own_computed = st.StatusInfo(
+            worst.status, f"{st.label(worst.status)}: {worst.basis}", worst.basis
+        )
     t.computed = st.roll_up(
-        code=t.node.code, own=own_computed, children=[(c, ch.computed) for c, ch in children], rule=strategy.rollup
+        code=t.node.code,
+        own=own_computed,
+        children=[(c, ch.computed) for c, ch in children],
+        rule=strategy.rollup,
     )
 
     dates = [t.latest_note.as_of] if t.latest_note else []
@@ -217,20 +235,32 @@ def _resolve(t: TreeNode, *, strategy: Strategy, today: date) -> None:
 def _indicator_summaries(*, strategy_ids: list[int], today: date) -> list[IndicatorSummary]:
     indicators = {
         i.id: IndicatorSummary(indicator=i)
-        for i in Indicator.objects.filter(node__strategy_id__in=strategy_ids).order_by("node_id", "name", "id")
+        for i in Indicator.objects.filter(node__strategy_id__in=strategy_ids).order_by(
+            "node_id", "name", "id"
+        )
     }
     if not indicators:
         return []
     # Latest period with an actual, with running sums up to it (for period-sum indicators).
     latest = (
-        IndicatorPeriod.objects.filter(indicator_id__in=list(indicators), actual__isnull=False, period_start__lte=today)
+        IndicatorPeriod.objects.filter(
+            indicator_id__in=list(indicators), actual__isnull=False, period_start__lte=today
+        )
         .annotate(
-            newest=Window(RowNumber(), partition_by=[F("indicator_id")], order_by=F("period_start").desc()),
-            target_to_date=Window(Sum("target"), partition_by=[F("indicator_id")], order_by=F("period_start").asc()),
-            actual_to_date=Window(Sum("actual"), partition_by=[F("indicator_id")], order_by=F("period_start").asc()),
+            newest=Window(
+                RowNumber(), partition_by=[F("indicator_id")], order_by=F("period_start").desc()
+            ),
+            target_to_date=Window(
+                Sum("target"), partition_by=[F("indicator_id")], order_by=F("period_start").asc()
+            ),
+            actual_to_date=Window(
+                Sum("actual"), partition_by=[F("indicator_id")], order_by=F("period_start").asc()
+            ),
         )
         .filter(newest=1)
-        .values("indicator_id", "period_start", "target", "actual", "target_to_date", "actual_to_date")
+        .values(
+            "indicator_id", "period_start", "target", "actual", "target_to_date", "actual_to_date"
+        )
     )
     for row in latest:
         summary = indicators[row["indicator_id"]]
@@ -238,9 +268,17 @@ def _indicator_summaries(*, strategy_ids: list[int], today: date) -> list[Indica
         summary.period_start = row["period_start"]
         summary.period_label = period_containing(row["period_start"], ind.frequency).label
         if ind.cumulative_mode == CumulativeMode.PERIOD_SUM:
-            summary.target, summary.actual, baseline = row["target_to_date"], row["actual_to_date"], None
+            summary.target, summary.actual, baseline = (
+                row["target_to_date"],
+                row["actual_to_date"],
+                None,
+            )
         else:
-            summary.target, summary.actual, baseline = row["target"], row["actual"], ind.baseline_value
+            summary.target, summary.actual, baseline = (
+                row["target"],
+                row["actual"],
+                ind.baseline_value,
+            )
         summary.progress = st.progress_ratio(
             baseline=baseline, target=summary.target, actual=summary.actual, direction=ind.direction
         )
@@ -249,14 +287,20 @@ def _indicator_summaries(*, strategy_ids: list[int], today: date) -> list[Indica
     cutoff = today - timedelta(days=settings.INDICATOR_REPORTING_GRACE_DAYS)
     due = (
         IndicatorPeriod.objects.filter(indicator_id__in=list(indicators), period_end__lt=cutoff)
-        .annotate(newest=Window(RowNumber(), partition_by=[F("indicator_id")], order_by=F("period_start").desc()))
+        .annotate(
+            newest=Window(
+                RowNumber(), partition_by=[F("indicator_id")], order_by=F("period_start").desc()
+            )
+        )
         .filter(newest=1)
         .values("indicator_id", "period_start", "actual")
     )
     for row in due:
         if row["actual"] is None:
             summary = indicators[row["indicator_id"]]
-            summary.late_period_label = period_containing(row["period_start"], summary.indicator.frequency).label
+            summary.late_period_label = period_containing(
+                row["period_start"], summary.indicator.frequency
+            ).label
     return list(indicators.values())
 
 
@@ -273,7 +317,11 @@ def _latest_approved_notes(*, strategy_ids: list[int]) -> list[_NoteRow]:
             newest=Window(
                 RowNumber(),
                 partition_by=[F("node_id")],
-                order_by=[F("note__as_of").desc(), F("note__approved_at").desc(), F("note_id").desc()],
+                order_by=[
+                    F("note__as_of").desc(),
+                    F("note__approved_at").desc(),
+                    F("note_id").desc(),
+                ],
             )
         )
         .filter(newest=1)
@@ -282,7 +330,12 @@ def _latest_approved_notes(*, strategy_ids: list[int]) -> list[_NoteRow]:
     return [
         _NoteRow(
             r["node_id"],
-            NoteSummary(id=r["note_id"], title=r["note__title"], as_of=r["note__as_of"], assessment=r["note__assessment"]),
+            NoteSummary(
+                id=r["note_id"],
+                title=r["note__title"],
+                as_of=r["note__as_of"],
+                assessment=r["note__assessment"],
+            ),
         )
         for r in rows
     ]
@@ -300,7 +353,9 @@ def node_computed_status(*, node: Node, today: date | None = None) -> st.StatusI
 def review_queue(*, strategies: QuerySet[Strategy]) -> QuerySet[ProgressNote]:
     """Notes waiting for a manager, oldest submission first."""
     return (
-        ProgressNote.objects.filter(strategy__in=strategies, state__in=[NoteState.SUBMITTED, NoteState.RESUBMITTED])
+        ProgressNote.objects.filter(
+            strategy__in=strategies, state__in=[NoteState.SUBMITTED, NoteState.RESUBMITTED]
+        )
         .select_related("author", "strategy", "strategy__mission")
         .prefetch_related("links__node")
         .order_by("submitted_at", "id")

@@ -113,7 +113,9 @@ def indicator_create(*, node: Node, name: str, by: User | None, **fields: Any) -
     indicator = Indicator(node=node, name=name.strip(), **fields)
     _clean(indicator, exclude=["node", "owner"])
     if Indicator.objects.filter(node=node, name=indicator.name).exists():
-        raise ValidationError({"name": f"{node.label} already has an indicator called “{indicator.name}”."})
+        raise ValidationError(
+            {"name": f"{node.label} already has an indicator called “{indicator.name}”."}
+        )
     _save(indicator, by=by)
     return indicator
 
@@ -124,8 +126,14 @@ def indicator_update(*, indicator: Indicator, by: User | None, **fields: Any) ->
     unknown = set(fields) - set(INDICATOR_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown indicator fields: {', '.join(sorted(unknown))}.")
-    if "frequency" in fields and fields["frequency"] != indicator.frequency and indicator.periods.exists():
-        raise ValidationError({"frequency": "The frequency cannot change once periods are recorded."})
+    if (
+        "frequency" in fields
+        and fields["frequency"] != indicator.frequency
+        and indicator.periods.exists()
+    ):
+        raise ValidationError(
+            {"frequency": "The frequency cannot change once periods are recorded."}
+        )
     if "baseline_value" in fields:
         fields["baseline_value"] = to_decimal(fields["baseline_value"], "baseline_value")
     changed = [k for k, v in fields.items() if getattr(indicator, k) != v]
@@ -181,7 +189,9 @@ def indicator_period_record(
         .first()
     )
     if period is None:
-        period = IndicatorPeriod(indicator=indicator, period_start=period_start, period_end=period_info.end)
+        period = IndicatorPeriod(
+            indicator=indicator, period_start=period_start, period_end=period_info.end
+        )
         created = True
     else:
         created = False
@@ -213,7 +223,9 @@ def indicator_period_record(
 NOTE_CONTENT_FIELDS = ("title", "body", "assessment", "as_of", "justification")
 
 
-def _validate_nodes(strategy: Strategy, nodes: Iterable[Node], primary: Node | None) -> tuple[list[Node], Node]:
+def _validate_nodes(
+    strategy: Strategy, nodes: Iterable[Node], primary: Node | None
+) -> tuple[list[Node], Node]:
     nodes = list(dict.fromkeys(nodes))
     if not nodes:
         raise ValidationError({"nodes": "Link the note to at least one objective or goal."})
@@ -237,7 +249,11 @@ def _validate_content(values: dict[str, Any], today: date) -> None:
 def _set_sources(note: ProgressNote, sources: Iterable[Any], by: User | None) -> None:
     wanted: list[tuple[str, str]] = []
     for source in sources:
-        url, label = (source.get("url", ""), source.get("label", "")) if isinstance(source, dict) else (source, "")
+        url, label = (
+            (source.get("url", ""), source.get("label", ""))
+            if isinstance(source, dict)
+            else (source, "")
+        )
         wanted.append((str(url).strip(), str(label).strip()))
     current = list(note.sources.all())
     if [(s.url, s.label) for s in current] == wanted:
@@ -290,8 +306,12 @@ def note_create(
     today = today or timezone.localdate()
     node_list, primary = _validate_nodes(strategy, nodes, primary_node)
     _validate_content({"title": title, "assessment": assessment, "as_of": as_of}, today)
-    if supersedes is not None and (supersedes.strategy_id != strategy.id or supersedes.state != NoteState.APPROVED):
-        raise ValidationError({"supersedes": "Only an approved note of the same strategy can be superseded."})
+    if supersedes is not None and (
+        supersedes.strategy_id != strategy.id or supersedes.state != NoteState.APPROVED
+    ):
+        raise ValidationError(
+            {"supersedes": "Only an approved note of the same strategy can be superseded."}
+        )
     note = ProgressNote(
         strategy=strategy,
         author=author,
@@ -314,7 +334,9 @@ def _lock(note: ProgressNote, expected_version: int | None) -> ProgressNote:
     """Re-read the note under a row lock; refuse if it moved past `expected_version`."""
     locked = ProgressNote.objects.select_for_update().select_related("strategy").get(pk=note.pk)
     if expected_version is not None and locked.version != expected_version:
-        raise StaleVersion(f"The note changed (version {locked.version}, you had {expected_version}).")
+        raise StaleVersion(
+            f"The note changed (version {locked.version}, you had {expected_version})."
+        )
     return locked
 
 
@@ -358,7 +380,9 @@ def note_update(
     _clean(locked, exclude=["strategy", "author", "supersedes", "reviewed_by"])
     if nodes is not None or primary_node is not None:
         current = [link.node for link in locked.links.select_related("node")]
-        node_list, primary = _validate_nodes(locked.strategy, nodes if nodes is not None else current, primary_node)
+        node_list, primary = _validate_nodes(
+            locked.strategy, nodes if nodes is not None else current, primary_node
+        )
         _set_links(locked, node_list, primary, by)
     if sources is not None:
         _set_sources(locked, sources, by)
@@ -369,7 +393,9 @@ def justification_required(*, note: ProgressNote, today: date | None = None) -> 
     """Why this note needs a justification ("" when it does not)."""
     if note.assessment == Assessment.OFF_TRACK:
         return "A note that says “off track” needs a justification."
-    primary = next((link.node for link in note.links.select_related("node__strategy") if link.is_primary), None)
+    primary = next(
+        (link.node for link in note.links.select_related("node__strategy") if link.is_primary), None
+    )
     if primary is None:
         return ""
     computed = node_computed_status(node=primary, today=today)
@@ -397,7 +423,9 @@ def note_submit(
     reason = justification_required(note=locked, today=today)
     if reason and not locked.justification.strip():
         raise ValidationError({"justification": reason})
-    locked.state = NoteState.RESUBMITTED if locked.state == NoteState.RETURNED else NoteState.SUBMITTED
+    locked.state = (
+        NoteState.RESUBMITTED if locked.state == NoteState.RETURNED else NoteState.SUBMITTED
+    )
     locked.submitted_at = timezone.now()
     return _finish(locked, note, by)
 

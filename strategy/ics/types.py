@@ -34,7 +34,9 @@ class Discrepancy:
 
     code: str
     kind: str  # the item's NodeKind value ("" for document-level problems)
-    problem: str  # "title_mismatch", "framework_only", "detail_only", "missing_parent", "duplicate", ...
+    problem: (
+        str  # "title_mismatch", "framework_only", "detail_only", "missing_parent", "duplicate", ...
+    )
     framework_text: str = ""  # what the Mission Strategic Framework says (or first occurrence)
     detail_text: str = ""  # what the detailed section says (or later occurrence)
     message: str = ""  # one human sentence: what differs and which text was kept

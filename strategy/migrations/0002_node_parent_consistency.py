@@ -29,8 +29,10 @@ _PARENT_MISMATCH = """
     BEGIN SELECT RAISE(ABORT, 'node_parent_consistent: parent must be in the same strategy and of kind parent_kind'); END;
 """
 SQLITE_FORWARD = [
-    "CREATE TRIGGER node_parent_consistent_insert BEFORE INSERT ON strategy_node" + _PARENT_MISMATCH,
-    "CREATE TRIGGER node_parent_consistent_update BEFORE UPDATE ON strategy_node" + _PARENT_MISMATCH,
+    "CREATE TRIGGER node_parent_consistent_insert BEFORE INSERT ON strategy_node"
+    + _PARENT_MISMATCH,
+    "CREATE TRIGGER node_parent_consistent_update BEFORE UPDATE ON strategy_node"
+    + _PARENT_MISMATCH,
     """CREATE TRIGGER node_parent_consistent_children BEFORE UPDATE OF kind, strategy_id ON strategy_node
     WHEN (NEW.kind != OLD.kind OR NEW.strategy_id != OLD.strategy_id)
          AND EXISTS (SELECT 1 FROM strategy_node c WHERE c.parent_id = NEW.id)

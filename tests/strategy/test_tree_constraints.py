@@ -24,14 +24,24 @@ def test_objective_cannot_be_a_root(tree):
 
 def test_goal_cannot_have_a_parent(tree):
     assert_rejected(
-        raw_node(strategy=tree.strategy, kind=NodeKind.MISSION_GOAL, code="9", parent=tree.goal1, parent_kind="mission_goal")
+        raw_node(
+            strategy=tree.strategy,
+            kind=NodeKind.MISSION_GOAL,
+            code="9",
+            parent=tree.goal1,
+            parent_kind="mission_goal",
+        )
     )
 
 
 def test_sub_objective_cannot_sit_under_a_goal(tree):
     assert_rejected(
         raw_node(
-            strategy=tree.strategy, kind=NodeKind.SUB_OBJECTIVE, code="1.9.1", parent=tree.goal1, parent_kind="mission_goal"
+            strategy=tree.strategy,
+            kind=NodeKind.SUB_OBJECTIVE,
+            code="1.9.1",
+            parent=tree.goal1,
+            parent_kind="mission_goal",
         )
     )
 
@@ -52,7 +62,13 @@ def test_parent_kind_cannot_lie_about_the_parent(tree):
 def test_parent_must_be_in_the_same_strategy(tree):
     other = StrategyFactory(mission=tree.strategy.mission)
     assert_rejected(
-        raw_node(strategy=other, kind=NodeKind.MISSION_OBJECTIVE, code="1.1", parent=tree.goal1, parent_kind="mission_goal")
+        raw_node(
+            strategy=other,
+            kind=NodeKind.MISSION_OBJECTIVE,
+            code="1.1",
+            parent=tree.goal1,
+            parent_kind="mission_goal",
+        )
     )
 
 

@@ -13,7 +13,11 @@ def test_manager_adds_an_objective_under_a_goal(personas, tree):
         strategy=tree.strategy, kind=NodeKind.MISSION_OBJECTIVE, code="1.3", title=" Tourism ", parent=tree.goal1,
         by=personas.manager,
     )  # fmt: skip
-    assert (node.title, node.parent_kind, node.sort_key) == ("Tourism", "mission_goal", "G0001.0003")
+    assert (node.title, node.parent_kind, node.sort_key) == (
+        "Tourism",
+        "mission_goal",
+        "G0001.0003",
+    )
     assert node.history.get().history_user == personas.manager
 
 
@@ -31,7 +35,14 @@ def test_manager_adds_an_objective_under_a_goal(personas, tree):
 def test_invalid_positions_get_a_field_message(personas, tree, kind, code, parent_attr, field):
     parent = getattr(tree, parent_attr) if parent_attr else None
     with pytest.raises(ValidationError) as exc:
-        node_create(strategy=tree.strategy, kind=kind, code=code, title="x", parent=parent, by=personas.manager)
+        node_create(
+            strategy=tree.strategy,
+            kind=kind,
+            code=code,
+            title="x",
+            parent=parent,
+            by=personas.manager,
+        )
     assert field in exc.value.message_dict
 
 
@@ -78,5 +89,9 @@ def test_an_empty_leaf_is_deleted_and_the_deletion_recorded(personas, tree):
 def test_linkages_must_be_short_tags(personas, tree):
     with pytest.raises(ValidationError):
         node_update(node=tree.goal1, linkages="NSS", by=personas.manager)
-    node_update(node=tree.goal1, linkages=["NSS Pillar 2", "NSS Pillar 2", " JSP Goal 2 "], by=personas.manager)
+    node_update(
+        node=tree.goal1,
+        linkages=["NSS Pillar 2", "NSS Pillar 2", " JSP Goal 2 "],
+        by=personas.manager,
+    )
     assert tree.goal1.linkages == ["NSS Pillar 2", "JSP Goal 2"]

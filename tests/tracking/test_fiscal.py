@@ -1,5 +1,6 @@
 """U.S. federal fiscal-year periods, with a configurable start month."""
 
+import itertools
 from datetime import date
 
 import pytest
@@ -39,7 +40,9 @@ def test_four_fiscal_years_have_sixteen_quarters():
     periods = periods_of_fiscal_years("quarterly", 2021, 2024)
     assert len(periods) == 16
     assert periods[0].start == date(2020, 10, 1) and periods[-1].end == date(2024, 9, 30)
-    assert all(b.start == date.fromordinal(a.end.toordinal() + 1) for a, b in zip(periods, periods[1:], strict=False))
+    assert all(
+        b.start == date.fromordinal(a.end.toordinal() + 1) for a, b in itertools.pairwise(periods)
+    )
 
 
 def test_only_period_starts_are_accepted():

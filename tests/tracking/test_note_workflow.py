@@ -74,7 +74,9 @@ def test_off_track_needs_a_justification(personas, tree):
     with pytest.raises(ValidationError) as exc:
         note_submit(note=note, by=personas.analyst, today=TODAY)
     assert "off track" in exc.value.message_dict["justification"][0]
-    note_update(note=note, by=personas.analyst, justification="Tariffs doubled in January.", today=TODAY)
+    note_update(
+        note=note, by=personas.analyst, justification="Tariffs doubled in January.", today=TODAY
+    )
     note_submit(note=note, by=personas.analyst, today=TODAY)
     assert note.state == NoteState.SUBMITTED
 
@@ -82,7 +84,11 @@ def test_off_track_needs_a_justification(personas, tree):
 def test_disagreeing_with_the_indicators_needs_a_justification(personas, tree):
     indicator = IndicatorFactory(node=tree.obj11, baseline_value=0)
     IndicatorPeriodFactory(
-        indicator=indicator, period_start=date(2023, 10, 1), period_end=date(2023, 12, 31), target=100, actual=20
+        indicator=indicator,
+        period_start=date(2023, 10, 1),
+        period_end=date(2023, 12, 31),
+        target=100,
+        actual=20,
     )  # 20 % of target: off track
     note = draft(personas, tree, assessment="on_track")
     with pytest.raises(ValidationError) as exc:
@@ -107,7 +113,11 @@ def test_approved_notes_cannot_be_edited_only_superseded(personas, tree):
     with pytest.raises(ValidationError):
         note_delete(note=note, by=personas.analyst)
     successor = note_supersede(note=note, by=personas.analyst2, today=TODAY)
-    assert (successor.state, successor.supersedes, successor.author) == (NoteState.DRAFT, note, personas.analyst2)
+    assert (successor.state, successor.supersedes, successor.author) == (
+        NoteState.DRAFT,
+        note,
+        personas.analyst2,
+    )
     assert ProgressNote.objects.get(pk=note.pk).title == "Exports rose in Q1"
 
 
@@ -173,15 +183,25 @@ def test_as_of_cannot_be_in_the_future(personas, tree):
 
 
 def test_markdown_body_is_sanitised(personas, tree):
-    note = draft(personas, tree, body='Hi <script>alert(1)</script><img src="https://evil.example/x.png"> [x](javascript:alert(1))')
-    assert "<script" not in note.body_html and "<img" not in note.body_html and "javascript:" not in note.body_html
+    note = draft(
+        personas,
+        tree,
+        body='Hi <script>alert(1)</script><img src="https://evil.example/x.png"> [x](javascript:alert(1))',
+    )
+    assert (
+        "<script" not in note.body_html
+        and "<img" not in note.body_html
+        and "javascript:" not in note.body_html
+    )
 
 
 def test_a_stale_version_is_refused_and_changes_nothing(personas, tree):
     note = draft(personas, tree)
     note_update(note=note, by=personas.analyst, title="First edit", expected_version=1, today=TODAY)
     with pytest.raises(StaleVersion):
-        note_update(note=note, by=personas.analyst, title="Second edit", expected_version=1, today=TODAY)
+        note_update(
+            note=note, by=personas.analyst, title="Second edit", expected_version=1, today=TODAY
+        )
     assert ProgressNote.objects.get(pk=note.pk).title == "First edit"
 
 
@@ -189,7 +209,9 @@ def test_each_step_leaves_one_history_row_by_its_actor(personas, tree):
     note = draft(personas, tree)
     note_submit(note=note, by=personas.analyst, today=TODAY)
     note_approve(note=note, by=personas.manager)
-    rows = list(note.history.order_by("history_date").values_list("state", "history_user__username"))
+    rows = list(
+        note.history.order_by("history_date").values_list("state", "history_user__username")
+    )
     assert rows == [("draft", "analyst"), ("submitted", "analyst"), ("approved", "manager")]
 
 
@@ -197,5 +219,9 @@ def test_sources_must_be_links(personas, tree):
     with pytest.raises(ValidationError) as exc:
         draft(personas, tree, sources=["not a url"])
     assert "sources" in exc.value.message_dict
-    note = draft(personas, tree, sources=[{"url": "https://www.census.gov/foreign-trade/", "label": "Census"}])
+    note = draft(
+        personas,
+        tree,
+        sources=[{"url": "https://www.census.gov/foreign-trade/", "label": "Census"}],
+    )
     assert [s.label for s in note.sources.all()] == ["Census"]

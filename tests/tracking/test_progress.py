@@ -27,7 +27,9 @@ def test_decrease_mirrors_increase():
 
 
 def test_decrease_going_the_wrong_way_is_negative():
-    assert progress_ratio(baseline=D(100), target=D(60), actual=D(110), direction="decrease") == -0.25
+    assert (
+        progress_ratio(baseline=D(100), target=D(60), actual=D(110), direction="decrease") == -0.25
+    )
 
 
 def test_over_achievement_is_not_clamped():
@@ -39,12 +41,17 @@ def test_over_achievement_is_not_clamped():
     [("increase", 50, 1.0), ("increase", 49, 0.0), ("decrease", 50, 1.0), ("decrease", 51, 0.0)],
 )
 def test_zero_distance_is_met_or_not(direction, actual, expected):
-    assert progress_ratio(baseline=D(50), target=D(50), actual=D(actual), direction=direction) == expected
+    assert (
+        progress_ratio(baseline=D(50), target=D(50), actual=D(actual), direction=direction)
+        == expected
+    )
 
 
 def test_maintain_falls_with_relative_deviation():
     assert progress_ratio(baseline=D(90), target=D(100), actual=D(100), direction="maintain") == 1.0
-    assert progress_ratio(baseline=D(90), target=D(100), actual=D(80), direction="maintain") == pytest.approx(0.8)
+    assert progress_ratio(
+        baseline=D(90), target=D(100), actual=D(80), direction="maintain"
+    ) == pytest.approx(0.8)
     assert progress_ratio(baseline=None, target=D(0), actual=D(0), direction="maintain") == 1.0
 
 
@@ -60,7 +67,14 @@ def test_no_actual_or_target_is_no_data(target, actual):
 
 @pytest.mark.parametrize(
     ("progress", "status"),
-    [(1.3, ON_TRACK), (0.85, ON_TRACK), (0.849, AT_RISK), (0.5, AT_RISK), (0.499, OFF_TRACK), (-1, OFF_TRACK)],
+    [
+        (1.3, ON_TRACK),
+        (0.85, ON_TRACK),
+        (0.849, AT_RISK),
+        (0.5, AT_RISK),
+        (0.499, OFF_TRACK),
+        (-1, OFF_TRACK),
+    ],
 )
 def test_status_thresholds(progress, status):
     assert status_for_progress(progress) == status
@@ -81,7 +95,9 @@ def test_disagreement_only_between_comparable_statuses():
 
 def test_roll_up_takes_the_worst_child_and_says_why():
     own = StatusInfo(ON_TRACK, "On track: note of 1 May", "note of 1 May")
-    child = StatusInfo(AT_RISK, "At risk: note “Talks stalled” of 3 May 2024", "note “Talks stalled” of 3 May 2024")
+    child = StatusInfo(
+        AT_RISK, "At risk: note “Talks stalled” of 3 May 2024", "note “Talks stalled” of 3 May 2024"
+    )
     rolled = roll_up(code="2", own=own, children=[("2.1", child)])
     assert rolled.status == AT_RISK
     assert rolled.reason == "At risk because 2.1 is at risk: note “Talks stalled” of 3 May 2024"
@@ -98,4 +114,7 @@ def test_own_first_rule_prefers_the_node_s_own_assessment():
     child = StatusInfo(OFF_TRACK, "Off track: child", "child")
     assert roll_up(code="1", own=own, children=[("1.1", child)], rule="own_first") is own
     no_own = StatusInfo(NO_DATA, "none")
-    assert roll_up(code="1", own=no_own, children=[("1.1", child)], rule="own_first").status == OFF_TRACK
+    assert (
+        roll_up(code="1", own=no_own, children=[("1.1", child)], rule="own_first").status
+        == OFF_TRACK
+    )

@@ -23,7 +23,9 @@ def find(tree_result, code, kind="mission_objective"):
 
 
 def quarter(indicator, start, end, target, actual):
-    return IndicatorPeriodFactory(indicator=indicator, period_start=start, period_end=end, target=target, actual=actual)
+    return IndicatorPeriodFactory(
+        indicator=indicator, period_start=start, period_end=end, target=target, actual=actual
+    )
 
 
 def test_tree_is_in_document_order_with_children_nested(tree):
@@ -35,19 +37,28 @@ def test_tree_is_in_document_order_with_children_nested(tree):
 
 
 def test_goal_rolls_up_the_worst_objective_and_explains_it(tree):
-    ProgressNoteFactory(strategy=tree.strategy, nodes=[tree.goal2], assessment="on_track", as_of=date(2024, 2, 1))
+    ProgressNoteFactory(
+        strategy=tree.strategy, nodes=[tree.goal2], assessment="on_track", as_of=date(2024, 2, 1)
+    )
     ProgressNoteFactory(
         strategy=tree.strategy, nodes=[tree.obj21], assessment="at_risk", as_of=date(2024, 5, 3) - timedelta(days=90),
         title="Talks stalled",
     )  # fmt: skip
     goal2 = find(strategy_tree(strategy=tree.strategy, today=TODAY), "2", "mission_goal")
     assert goal2.assessment.status == "at_risk"
-    assert goal2.assessment.reason == "At risk because 2.1 is at risk: note “Talks stalled” of 3 Feb 2024"
+    assert (
+        goal2.assessment.reason
+        == "At risk because 2.1 is at risk: note “Talks stalled” of 3 Feb 2024"
+    )
 
 
 def test_latest_approved_note_wins_and_unapproved_notes_do_not_count(tree):
-    ProgressNoteFactory(strategy=tree.strategy, nodes=[tree.obj11], assessment="at_risk", as_of=date(2024, 1, 1))
-    ProgressNoteFactory(strategy=tree.strategy, nodes=[tree.obj11], assessment="on_track", as_of=date(2024, 2, 1))
+    ProgressNoteFactory(
+        strategy=tree.strategy, nodes=[tree.obj11], assessment="at_risk", as_of=date(2024, 1, 1)
+    )
+    ProgressNoteFactory(
+        strategy=tree.strategy, nodes=[tree.obj11], assessment="on_track", as_of=date(2024, 2, 1)
+    )
     ProgressNoteFactory(
         strategy=tree.strategy, nodes=[tree.obj11], assessment="off_track", as_of=date(2024, 2, 20),
         state=NoteState.SUBMITTED, approved_at=None,
@@ -58,13 +69,19 @@ def test_latest_approved_note_wins_and_unapproved_notes_do_not_count(tree):
 
 
 def test_computed_status_comes_from_the_latest_reported_period(tree):
-    indicator = IndicatorFactory(node=tree.obj12, baseline_value=100, direction="decrease", name="Seizures")
+    indicator = IndicatorFactory(
+        node=tree.obj12, baseline_value=100, direction="decrease", name="Seizures"
+    )
     quarter(indicator, date(2023, 7, 1), date(2023, 9, 30), 80, 98)  # 10 % of the way: off track
     quarter(indicator, date(2023, 10, 1), date(2023, 12, 31), 60, 70)  # 75 %: at risk
     quarter(indicator, date(2024, 1, 1), date(2024, 3, 31), 50, None)  # current, not reported
     obj12 = find(strategy_tree(strategy=tree.strategy, today=TODAY), "1.2")
     summary = obj12.indicators[0]
-    assert (summary.period_label, summary.progress_percent, summary.status) == ("FY2024 Q1", 75, "at_risk")
+    assert (summary.period_label, summary.progress_percent, summary.status) == (
+        "FY2024 Q1",
+        75,
+        "at_risk",
+    )
     assert obj12.computed.reason == "At risk: “Seizures” at 75 % of its FY2024 Q1 target"
     goal1 = find(strategy_tree(strategy=tree.strategy, today=TODAY), "1", "mission_goal")
     assert goal1.computed.reason.startswith("At risk because 1.2 is at risk")
@@ -84,15 +101,32 @@ def test_a_period_past_its_reporting_deadline_without_actual_is_late(tree, setti
     indicator = IndicatorFactory(node=tree.obj11)
     quarter(indicator, date(2023, 7, 1), date(2023, 9, 30), 10, 9)
     quarter(indicator, date(2023, 10, 1), date(2023, 12, 31), 10, None)
-    assert find(strategy_tree(strategy=tree.strategy, today=date(2024, 1, 15)), "1.1").indicators[0].is_late is False
-    assert find(strategy_tree(strategy=tree.strategy, today=TODAY), "1.1").indicators[0].late_period_label == "FY2024 Q1"
+    assert (
+        find(strategy_tree(strategy=tree.strategy, today=date(2024, 1, 15)), "1.1")
+        .indicators[0]
+        .is_late
+        is False
+    )
+    assert (
+        find(strategy_tree(strategy=tree.strategy, today=TODAY), "1.1")
+        .indicators[0]
+        .late_period_label
+        == "FY2024 Q1"
+    )
 
 
 def test_freshness_follows_the_strategy_cadence(tree):
-    ProgressNoteFactory(strategy=tree.strategy, nodes=[tree.obj11], as_of=TODAY - timedelta(days=90))
-    ProgressNoteFactory(strategy=tree.strategy, nodes=[tree.obj12], as_of=TODAY - timedelta(days=91))
+    ProgressNoteFactory(
+        strategy=tree.strategy, nodes=[tree.obj11], as_of=TODAY - timedelta(days=90)
+    )
+    ProgressNoteFactory(
+        strategy=tree.strategy, nodes=[tree.obj12], as_of=TODAY - timedelta(days=91)
+    )
     result = strategy_tree(strategy=tree.strategy, today=TODAY)
-    assert find(result, "1.1").is_stale is False and find(result, "1.1").freshness == "updated 90 days ago"
+    assert (
+        find(result, "1.1").is_stale is False
+        and find(result, "1.1").freshness == "updated 90 days ago"
+    )
     assert find(result, "1.2").is_stale is True
     assert find(result, "2.1").is_stale is True and find(result, "2.1").freshness == "never updated"
     # A goal is as fresh as its freshest descendant.
@@ -105,7 +139,9 @@ def test_freshness_follows_the_strategy_cadence(tree):
 def test_disagreement_between_channels_is_flagged(tree):
     indicator = IndicatorFactory(node=tree.obj21, baseline_value=0)
     quarter(indicator, date(2023, 10, 1), date(2023, 12, 31), 100, 30)  # off track
-    ProgressNoteFactory(strategy=tree.strategy, nodes=[tree.obj21], assessment="on_track", as_of=date(2024, 2, 1))
+    ProgressNoteFactory(
+        strategy=tree.strategy, nodes=[tree.obj21], assessment="on_track", as_of=date(2024, 2, 1)
+    )
     result = strategy_tree(strategy=tree.strategy, today=TODAY)
     assert find(result, "2.1").disagreement is True
     assert result.counts()["disagreements"] >= 1
@@ -124,7 +160,9 @@ def grow(strategy, goals, objectives_per_goal, first_code=10):
     for g in range(first_code, first_code + goals):
         goal = NodeFactory(strategy=strategy, code=str(g))
         for o in range(objectives_per_goal):
-            objective = NodeFactory(parent=goal, kind=NodeKind.MISSION_OBJECTIVE, code=f"{g}.{o + 1}")
+            objective = NodeFactory(
+                parent=goal, kind=NodeKind.MISSION_OBJECTIVE, code=f"{g}.{o + 1}"
+            )
             NodeFactory(parent=objective, kind=NodeKind.SUB_OBJECTIVE, code=f"{objective.code}.1")
             indicator = IndicatorFactory(node=objective)
             quarter(indicator, date(2023, 10, 1), date(2023, 12, 31), 10, 9)
@@ -146,7 +184,9 @@ def test_query_count_does_not_grow_with_the_tree(tree, django_assert_num_queries
 
 
 def test_many_strategies_cost_the_same_queries_as_one(tree, django_assert_num_queries):
-    strategies = [tree.strategy] + [StrategyFactory(mission=tree.strategy.mission) for _ in range(4)]
+    strategies = [tree.strategy] + [
+        StrategyFactory(mission=tree.strategy.mission) for _ in range(4)
+    ]
     for strategy in strategies[1:]:
         grow(strategy, goals=1, objectives_per_goal=2)
     with django_assert_num_queries(6):

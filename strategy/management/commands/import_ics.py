@@ -27,7 +27,9 @@ class Command(BaseCommand):
             help="Mission to import into (created if missing). Default: from the document.",
         )
         parser.add_argument("--strategy", metavar="ID", type=int, help="Update this strategy.")
-        parser.add_argument("--dry-run", action="store_true", help="Parse and report; write nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Parse and report; write nothing."
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, path, mission, strategy, dry_run, json: bool, **options):
@@ -73,22 +75,36 @@ class Command(BaseCommand):
         out.write(f"{doc.title or 'Untitled strategy'} — {doc.mission_name or 'unknown mission'}")
         if doc.approved_on or doc.reviewed_on:
             out.write(f"  approved {doc.approved_on or '—'}, reviewed {doc.reviewed_on or '—'}")
-        counts = ", ".join(f"{n} {kind.replace('_', ' ')}s" for kind, n in doc.counts().items() if n)
+        counts = ", ".join(
+            f"{n} {kind.replace('_', ' ')}s" for kind, n in doc.counts().items() if n
+        )
         out.write(f"  found: {counts}")
         for problem in doc.discrepancies:
-            out.write(self.style.WARNING(f"  ! {problem.code or '-'} {problem.problem}: {problem.message}"))
+            out.write(
+                self.style.WARNING(
+                    f"  ! {problem.code or '-'} {problem.problem}: {problem.message}"
+                )
+            )
         for warning in doc.warnings:
             out.write(self.style.WARNING(f"  ! {warning}"))
         verb = "would" if result.dry_run else "did"
         out.write(
             f"  {verb} create {len(result.created)}, update {len(result.updated)}, "
             f"remove {len(result.removed)}; {result.unchanged} unchanged"
-            + (f"; kept {len(result.kept)} with data: {', '.join(result.kept)}" if result.kept else "")
+            + (
+                f"; kept {len(result.kept)} with data: {', '.join(result.kept)}"
+                if result.kept
+                else ""
+            )
         )
         if result.dry_run:
             out.write(self.style.NOTICE("  dry run: nothing was written"))
         elif result.strategy is not None:
-            out.write(self.style.SUCCESS(f"  strategy id {result.strategy.id} in mission “{result.mission.slug}”"))
+            out.write(
+                self.style.SUCCESS(
+                    f"  strategy id {result.strategy.id} in mission “{result.mission.slug}”"
+                )
+            )
 
 
 def _json_dump(data) -> str:
