@@ -1,6 +1,17 @@
+"""Root URLconf: the admin, sign-in / sign-out, and the pages of each app."""
+
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    # POST only (Django 5): the sign-out button in templates/base.html is a small form.
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("tracking.urls")),
 ]

@@ -431,8 +431,9 @@ def _import_into(
         strategy = strategy_create(mission=mission, by=by, **fields)
         result.strategy_created = True
     else:
-        # A document without dates or a period does not erase what the strategy has.
-        fields = {k: v for k, v in fields.items() if v not in (None, "") or k == "com_priorities"}
+        # What a document leaves out (dates, period, priorities) does not erase what the
+        # strategy already has.
+        fields = {k: v for k, v in fields.items() if v not in (None, "")}
         strategy_update(strategy=strategy, by=by, **fields)
     result.strategy = strategy
     _sync_tree(result, strategy=strategy, by=by)
