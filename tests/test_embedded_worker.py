@@ -23,12 +23,26 @@ def test_worker_with_embedded_beat_logs_the_heartbeat(tmp_path):
         "HEARTBEAT_SECONDS": "1",
     }
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
     )
     log = tmp_path / "worker.log"
     with log.open("w") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--concurrency=1", "--loglevel=INFO"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-B",
+                "--concurrency=1",
+                "--loglevel=INFO",
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -36,10 +50,15 @@ def test_worker_with_embedded_beat_logs_the_heartbeat(tmp_path):
         )
         try:
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and "heartbeat: worker and beat alive" not in log.read_text():
+            while (
+                time.monotonic() < deadline
+                and "heartbeat: worker and beat alive" not in log.read_text()
+            ):
                 assert worker.poll() is None, log.read_text()
                 time.sleep(0.5)
         finally:
             worker.terminate()
             worker.wait(timeout=30)
-    assert "heartbeat: worker and beat alive (0 strategies, 0 nodes)" in log.read_text(), log.read_text()
+    assert "heartbeat: worker and beat alive (0 strategies, 0 nodes)" in log.read_text(), (
+        log.read_text()
+    )

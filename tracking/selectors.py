@@ -239,8 +239,6 @@ def _indicator_summaries(*, strategy_ids: list[int], today: date) -> list[Indica
             "node_id", "name", "id"
         )
     }
-    if not indicators:
-        return []
     # Latest period with an actual, with running sums up to it (for period-sum indicators).
     latest = (
         IndicatorPeriod.objects.filter(

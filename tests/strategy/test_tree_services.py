@@ -81,8 +81,10 @@ def test_a_node_with_children_cannot_be_deleted(personas, tree):
 
 
 def test_an_empty_leaf_is_deleted_and_the_deletion_recorded(personas, tree):
+    node_id = tree.obj12.pk
     node_delete(node=tree.obj12, by=personas.manager)
-    deletion = Node.history.filter(id=tree.obj12.pk, history_type="-").get()
+    assert not Node.objects.filter(pk=node_id).exists()
+    deletion = Node.history.filter(id=node_id, history_type="-").get()
     assert deletion.history_user == personas.manager
 
 

@@ -1,0 +1,1 @@
+"""The demo ICS document (`ics-demo.md`) that `manage.py load_demo` imports."""
