@@ -4,6 +4,7 @@ Approved notes are read-only here too: an approved assessment is never silently 
 """
 
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracking.markdown import render_markdown
@@ -63,6 +64,8 @@ class NoteLinkInline(admin.TabularInline):
 class NoteSourceInline(admin.TabularInline):
     model = NoteSource
     extra = 0
+    # A link typed without a scheme means https (Django 6's default, chosen today).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class NoteAttachmentInline(admin.TabularInline):

@@ -60,7 +60,6 @@ from tracking.services import (
 
 DOCUMENT = Path(__file__).resolve().parents[3] / "strategy" / "demo" / "ics-demo.md"
 PASSWORD = "demo-password-2026"  # noqa: S105 - published demo credentials, printed on purpose
-URL = "http://127.0.0.1:8000/"
 SEED = 2026
 YEARS = 4  # fiscal years of periods, ending with the current one
 
@@ -687,4 +686,3 @@ class Command(BaseCommand):
                 what = "manager of Mission Elsewhere only"
             out.write(f"  {username:<15} {what}")
         out.write("")
-        out.write(f"Open {URL}")
