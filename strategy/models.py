@@ -25,6 +25,9 @@ class Mission(models.Model):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=200, blank=True)
     slug = models.SlugField(max_length=100, unique=True)
+    # Bumped by every write through the services: the API's ETag and the guard of
+    # conditional updates (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -113,6 +116,9 @@ class Strategy(models.Model):
         help_text="A node is stale when it has no approved note dated within this many days.",
     )
     rollup = models.CharField(max_length=10, choices=Rollup.choices, default=Rollup.WORST)
+    # Bumped by every write through the services: the API's ETag and the guard of
+    # conditional updates (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -227,6 +233,9 @@ class Node(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_nodes",
     )
+    # Bumped by every write through the services: the API's ETag and the guard of
+    # conditional updates (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -283,6 +292,9 @@ class Milestone(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_milestones",
     )
+    # Bumped by every write through the services: the API's ETag and the guard of
+    # conditional updates (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -300,3 +312,41 @@ class Milestone(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_overdue_on(timezone.localdate())
+
+
+class ApiToken(models.Model):
+    """A named credential a tool sends as `Authorization: Token <key>` (or `Bearer <key>`).
+
+    Only the SHA-256 digest of the key is stored; the key itself is shown once, when the
+    token is created (`strategy.services.api_token_create`). A user may hold several,
+    each revocable and optionally expiring. The token acts with its user's roles.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text='What uses it, e.g. "indicator pipeline".')
+    prefix = models.CharField(
+        max_length=16, help_text="The key's first characters, to recognise it."
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=Q(revoked_at__isnull=True),
+                name="apitoken_active_name_unique_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_active_at(self, moment) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)

@@ -8,19 +8,25 @@ a system action (a management command run by an operator).
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError
+from django.utils import timezone
 from django.utils.text import slugify
 
+from strategy.concurrency import apply_update, locked
 from strategy.ics.parser import parse_ics
 from strategy.ics.types import ParsedDocument, ParsedItem
 from strategy.models import (
     PARENT_KIND,
+    ApiToken,
     Membership,
     Milestone,
     Mission,
@@ -118,18 +124,16 @@ def strategy_create(*, mission: Mission, title: str, by: User | None, **fields: 
 
 
 @transaction.atomic
-def strategy_update(*, strategy: Strategy, by: User | None, **fields: Any) -> Strategy:
+def strategy_update(
+    *, strategy: Strategy, by: User | None, expected_version: int | None = None, **fields: Any
+) -> Strategy:
     require_role(by, strategy.mission_id, Role.MANAGER, "edit strategies")
     unknown = set(fields) - set(STRATEGY_FIELDS)
     if unknown:
         raise TypeError(f"Unknown strategy fields: {sorted(unknown)}")
-    changed = [name for name, value in fields.items() if getattr(strategy, name) != value]
-    if not changed:
-        return strategy
-    for name in changed:
-        setattr(strategy, name, fields[name])
-    _clean(strategy, exclude=["mission"])
-    _save(strategy, by=by)
+    apply_update(
+        strategy, fields=fields, by=by, expected_version=expected_version, clean_exclude=["mission"]
+    )
     return strategy
 
 
@@ -217,7 +221,9 @@ NODE_EDITABLE_FIELDS = ("title", "description", "justification", "risks", "linka
 
 
 @transaction.atomic
-def node_update(*, node: Node, by: User | None, **fields: Any) -> Node:
+def node_update(
+    *, node: Node, by: User | None, expected_version: int | None = None, **fields: Any
+) -> Node:
     """Change a node's text, linkages or owner. Kind, code and parent are fixed once made."""
     require_role(by, node.strategy.mission_id, Role.MANAGER, "edit the strategy tree")
     unknown = set(fields) - set(NODE_EDITABLE_FIELDS)
@@ -225,28 +231,32 @@ def node_update(*, node: Node, by: User | None, **fields: Any) -> Node:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     if "linkages" in fields:
         fields["linkages"] = _clean_linkages(fields["linkages"])
-    changed = [name for name, value in fields.items() if getattr(node, name) != value]
-    if not changed:
-        return node
-    for name in changed:
-        setattr(node, name, fields[name])
-    _clean(node, exclude=["strategy", "parent", "owner"])
-    _save(node, by=by)
+    for name in ("title",):
+        if name in fields and isinstance(fields[name], str):
+            fields[name] = fields[name].strip()
+    apply_update(
+        node,
+        fields=fields,
+        by=by,
+        expected_version=expected_version,
+        clean_exclude=["strategy", "parent", "owner"],
+    )
     return node
 
 
 @transaction.atomic
-def node_delete(*, node: Node, by: User | None) -> None:
+def node_delete(*, node: Node, by: User | None, expected_version: int | None = None) -> None:
     """Delete a node that carries nothing: no children, indicators, notes or milestones."""
     require_role(by, node.strategy.mission_id, Role.MANAGER, "edit the strategy tree")
-    if node.children.exists():
+    fresh = locked(node, expected_version)
+    if fresh.children.exists():
         raise ValidationError(f"{node.label} has children; delete or move them first.")
-    if node.milestones.exists():
+    if fresh.milestones.exists():
         raise ValidationError(f"{node.label} has milestones; delete them first.")
-    node._history_user = by
+    fresh._history_user = by
     try:
         with transaction.atomic():
-            node.delete()
+            fresh.delete()
     except ProtectedError as exc:
         raise ValidationError(
             f"{node.label} carries indicators or progress notes and cannot be deleted."
@@ -280,7 +290,9 @@ def milestone_create(
 
 
 @transaction.atomic
-def milestone_update(*, milestone: Milestone, by: User | None, **fields: Any) -> Milestone:
+def milestone_update(
+    *, milestone: Milestone, by: User | None, expected_version: int | None = None, **fields: Any
+) -> Milestone:
     """Edit a milestone; analysts may only mark it completed (or not), managers anything."""
     allowed = {"title", "due_on", "completed_on", "owner"}
     unknown = set(fields) - allowed
@@ -288,14 +300,79 @@ def milestone_update(*, milestone: Milestone, by: User | None, **fields: Any) ->
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     minimum = Role.ANALYST if set(fields) <= {"completed_on"} else Role.MANAGER
     require_role(by, milestone.node.strategy.mission_id, minimum, "edit milestones")
-    changed = [name for name, value in fields.items() if getattr(milestone, name) != value]
-    if not changed:
-        return milestone
-    for name in changed:
-        setattr(milestone, name, fields[name])
-    _clean(milestone, exclude=["node", "owner"])
-    _save(milestone, by=by)
+    apply_update(
+        milestone,
+        fields=fields,
+        by=by,
+        expected_version=expected_version,
+        clean_exclude=["node", "owner"],
+    )
     return milestone
+
+
+@transaction.atomic
+def milestone_delete(
+    *, milestone: Milestone, by: User | None, expected_version: int | None = None
+) -> None:
+    require_role(by, milestone.node.strategy.mission_id, Role.MANAGER, "edit milestones")
+    fresh = locked(milestone, expected_version)
+    fresh._history_user = by
+    fresh.delete()
+
+
+# --- Missions (editing) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def mission_update(
+    *, mission: Mission, by: User | None, expected_version: int | None = None, **fields: Any
+) -> Mission:
+    """Rename a mission or change its country; its admins may."""
+    require_role(by, mission.id, Role.ADMIN, "edit the mission")
+    unknown = set(fields) - {"name", "country"}
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    apply_update(mission, fields=fields, by=by, expected_version=expected_version)
+    return mission
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+TOKEN_PREFIX = "st_"  # noqa: S105 - a public marker, not a secret
+
+
+def api_token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: User, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns (token, key). The key is never stored or shown again."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "Name the token (1–100 characters) after what uses it."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    if ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
+        raise ValidationError({"name": f"You already have an active token called “{name}”."})
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:11], digest=api_token_digest(key), expires_at=expires_at
+    )
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke a token; its owner or a superuser may. Revoking twice changes nothing."""
+    if by.pk != token.user_id and not by.is_superuser:
+        raise PermissionDenied("Only the token's owner may revoke it.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
 
 
 # --- ICS import ------------------------------------------------------------------------

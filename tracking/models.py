@@ -74,6 +74,9 @@ class Indicator(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_indicators",
     )
+    # Bumped by every write through the services: the API's ETag and the guard of
+    # conditional updates (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,6 +119,9 @@ class IndicatorPeriod(models.Model):
         related_name="recorded_periods",
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every write through the services: the API's ETag and the guard of
+    # conditional updates (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from strategy.concurrency import StaleVersion, adopt, apply_update, locked
 from strategy.models import Node, Role, Strategy
 from strategy.selectors import require_role
 from tracking import status as st
@@ -55,10 +56,6 @@ class _Unset:
 UNSET: Any = _Unset()
 
 MAX_ABS_VALUE = Decimal("1e16")  # DecimalField(max_digits=20, decimal_places=4)
-
-
-class StaleVersion(Exception):
-    """The object changed since the caller read it (an `If-Match` that no longer matches)."""
 
 
 def _save(instance: Model, *, by: User | None, **kwargs: Any) -> None:
@@ -121,7 +118,9 @@ def indicator_create(*, node: Node, name: str, by: User | None, **fields: Any) -
 
 
 @transaction.atomic
-def indicator_update(*, indicator: Indicator, by: User | None, **fields: Any) -> Indicator:
+def indicator_update(
+    *, indicator: Indicator, by: User | None, expected_version: int | None = None, **fields: Any
+) -> Indicator:
     require_role(by, indicator.node.strategy.mission_id, Role.MANAGER, "edit indicators")
     unknown = set(fields) - set(INDICATOR_FIELDS)
     if unknown:
@@ -136,14 +135,30 @@ def indicator_update(*, indicator: Indicator, by: User | None, **fields: Any) ->
         )
     if "baseline_value" in fields:
         fields["baseline_value"] = to_decimal(fields["baseline_value"], "baseline_value")
-    changed = [k for k, v in fields.items() if getattr(indicator, k) != v]
-    if not changed:
-        return indicator
-    for k in changed:
-        setattr(indicator, k, fields[k])
-    _clean(indicator, exclude=["node", "owner"])
-    _save(indicator, by=by)
+    apply_update(
+        indicator,
+        fields=fields,
+        by=by,
+        expected_version=expected_version,
+        clean_exclude=["node", "owner"],
+    )
     return indicator
+
+
+@transaction.atomic
+def indicator_delete(
+    *, indicator: Indicator, by: User | None, expected_version: int | None = None
+) -> None:
+    """Delete an indicator that has no recorded actuals (its targets go with it)."""
+    require_role(by, indicator.node.strategy.mission_id, Role.MANAGER, "edit indicators")
+    fresh = locked(indicator, expected_version)
+    if fresh.periods.filter(actual__isnull=False).exists():
+        raise ValidationError(f"“{fresh.name}” has recorded values and cannot be deleted.")
+    for period in fresh.periods.all():
+        period._history_user = by
+        period.delete()
+    fresh._history_user = by
+    fresh.delete()
 
 
 @transaction.atomic
@@ -156,6 +171,7 @@ def indicator_period_record(
     target: Any = UNSET,
     comment: Any = UNSET,
     today: date | None = None,
+    expected_version: int | None = None,
 ) -> tuple[IndicatorPeriod, bool]:
     """Record an actual (analysts) and/or a target (managers) for one period: an upsert
     keyed by (indicator, period start). Returns (period, changed). Writing the values a
@@ -189,15 +205,20 @@ def indicator_period_record(
         .first()
     )
     if period is None:
+        if expected_version is not None:
+            raise StaleVersion(0, expected_version)
         period = IndicatorPeriod(
             indicator=indicator, period_start=period_start, period_end=period_info.end
         )
         created = True
     else:
         created = False
+        if expected_version is not None and period.version != expected_version:
+            raise StaleVersion(period.version, expected_version)
         values = {k: v for k, v in values.items() if getattr(period, k) != v}
         if not values:
             return period, False
+        period.version += 1
     for k, v in values.items():
         setattr(period, k, v)
     if "actual" in values:
@@ -331,19 +352,14 @@ def note_create(
 
 
 def _lock(note: ProgressNote, expected_version: int | None) -> ProgressNote:
-    """Re-read the note under a row lock; refuse if it moved past `expected_version`."""
-    locked = ProgressNote.objects.select_for_update().select_related("strategy").get(pk=note.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleVersion(
-            f"The note changed (version {locked.version}, you had {expected_version})."
-        )
-    return locked
+    """Re-read the note under a row lock; StaleVersion if it moved past `expected_version`."""
+    return locked(note, expected_version)
 
 
-def _finish(locked: ProgressNote, note: ProgressNote, by: User | None) -> ProgressNote:
-    locked.version += 1
-    _save(locked, by=by)
-    note.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+def _finish(fresh: ProgressNote, note: ProgressNote, by: User | None) -> ProgressNote:
+    fresh.version += 1
+    _save(fresh, by=by)
+    adopt(note, fresh)
     return note
 
 
@@ -363,30 +379,30 @@ def note_update(
     unknown = set(fields) - set(NOTE_CONTENT_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    locked = _lock(note, expected_version)
-    require_role(by, locked.strategy.mission_id, Role.ANALYST, "edit progress notes")
-    if by is None or by.pk != locked.author_id:
+    fresh = _lock(note, expected_version)
+    require_role(by, fresh.strategy.mission_id, Role.ANALYST, "edit progress notes")
+    if by is None or by.pk != fresh.author_id:
         raise PermissionDenied("Only the author may edit a note.")
-    if not locked.is_editable:
+    if not fresh.is_editable:
         raise ValidationError(
             "Approved notes cannot be edited; write a new note that supersedes it."
-            if locked.state == NoteState.APPROVED
+            if fresh.state == NoteState.APPROVED
             else "A note under review cannot be edited; a manager must return it first."
         )
     _validate_content(fields, today or timezone.localdate())
     for k, v in fields.items():
-        setattr(locked, k, v.strip() if isinstance(v, str) and k != "body" else v)
-    locked.body_html = render_markdown(locked.body)
-    _clean(locked, exclude=["strategy", "author", "supersedes", "reviewed_by"])
+        setattr(fresh, k, v.strip() if isinstance(v, str) and k != "body" else v)
+    fresh.body_html = render_markdown(fresh.body)
+    _clean(fresh, exclude=["strategy", "author", "supersedes", "reviewed_by"])
     if nodes is not None or primary_node is not None:
-        current = [link.node for link in locked.links.select_related("node")]
+        current = [link.node for link in fresh.links.select_related("node")]
         node_list, primary = _validate_nodes(
-            locked.strategy, nodes if nodes is not None else current, primary_node
+            fresh.strategy, nodes if nodes is not None else current, primary_node
         )
-        _set_links(locked, node_list, primary, by)
+        _set_links(fresh, node_list, primary, by)
     if sources is not None:
-        _set_sources(locked, sources, by)
-    return _finish(locked, note, by)
+        _set_sources(fresh, sources, by)
+    return _finish(fresh, note, by)
 
 
 def justification_required(*, note: ProgressNote, today: date | None = None) -> str:
@@ -412,22 +428,22 @@ def note_submit(
     *, note: ProgressNote, by: User, expected_version: int | None = None, today: date | None = None
 ) -> ProgressNote:
     """Send a draft (or a returned note) to the managers for review."""
-    locked = _lock(note, expected_version)
-    require_role(by, locked.strategy.mission_id, Role.ANALYST, "submit progress notes")
-    if by.pk != locked.author_id:
+    fresh = _lock(note, expected_version)
+    require_role(by, fresh.strategy.mission_id, Role.ANALYST, "submit progress notes")
+    if by.pk != fresh.author_id:
         raise PermissionDenied("Only the author may submit a note.")
-    if locked.state not in (NoteState.DRAFT, NoteState.RETURNED):
-        raise ValidationError(f"A {locked.get_state_display().lower()} note cannot be submitted.")
-    if not locked.body.strip():
+    if fresh.state not in (NoteState.DRAFT, NoteState.RETURNED):
+        raise ValidationError(f"A {fresh.get_state_display().lower()} note cannot be submitted.")
+    if not fresh.body.strip():
         raise ValidationError({"body": "Write the assessment before submitting."})
-    reason = justification_required(note=locked, today=today)
-    if reason and not locked.justification.strip():
+    reason = justification_required(note=fresh, today=today)
+    if reason and not fresh.justification.strip():
         raise ValidationError({"justification": reason})
-    locked.state = (
-        NoteState.RESUBMITTED if locked.state == NoteState.RETURNED else NoteState.SUBMITTED
+    fresh.state = (
+        NoteState.RESUBMITTED if fresh.state == NoteState.RETURNED else NoteState.SUBMITTED
     )
-    locked.submitted_at = timezone.now()
-    return _finish(locked, note, by)
+    fresh.submitted_at = timezone.now()
+    return _finish(fresh, note, by)
 
 
 @transaction.atomic
@@ -435,19 +451,19 @@ def note_approve(
     *, note: ProgressNote, by: User, comment: str = "", expected_version: int | None = None
 ) -> ProgressNote:
     """A manager approves a submitted note; it then counts as the node's assessment."""
-    locked = _lock(note, expected_version)
-    require_role(by, locked.strategy.mission_id, Role.MANAGER, "approve progress notes")
-    if by.pk == locked.author_id:
+    fresh = _lock(note, expected_version)
+    require_role(by, fresh.strategy.mission_id, Role.MANAGER, "approve progress notes")
+    if by.pk == fresh.author_id:
         raise PermissionDenied("You cannot approve your own note; another manager must review it.")
-    if not locked.is_awaiting_review:
-        raise ValidationError(f"A {locked.get_state_display().lower()} note cannot be approved.")
+    if not fresh.is_awaiting_review:
+        raise ValidationError(f"A {fresh.get_state_display().lower()} note cannot be approved.")
     now = timezone.now()
-    locked.state = NoteState.APPROVED
-    locked.reviewed_by = by
-    locked.reviewed_at = now
-    locked.approved_at = now
-    locked.review_comment = comment.strip()
-    return _finish(locked, note, by)
+    fresh.state = NoteState.APPROVED
+    fresh.reviewed_by = by
+    fresh.reviewed_at = now
+    fresh.approved_at = now
+    fresh.review_comment = comment.strip()
+    return _finish(fresh, note, by)
 
 
 @transaction.atomic
@@ -455,29 +471,29 @@ def note_return(
     *, note: ProgressNote, by: User, comment: str, expected_version: int | None = None
 ) -> ProgressNote:
     """A manager sends a submitted note back to its author with a comment saying why."""
-    locked = _lock(note, expected_version)
-    require_role(by, locked.strategy.mission_id, Role.MANAGER, "return progress notes")
+    fresh = _lock(note, expected_version)
+    require_role(by, fresh.strategy.mission_id, Role.MANAGER, "return progress notes")
     if not (comment or "").strip():
         raise ValidationError({"comment": "Say what the author should change."})
-    if not locked.is_awaiting_review:
-        raise ValidationError(f"A {locked.get_state_display().lower()} note cannot be returned.")
-    locked.state = NoteState.RETURNED
-    locked.reviewed_by = by
-    locked.reviewed_at = timezone.now()
-    locked.review_comment = comment.strip()
-    return _finish(locked, note, by)
+    if not fresh.is_awaiting_review:
+        raise ValidationError(f"A {fresh.get_state_display().lower()} note cannot be returned.")
+    fresh.state = NoteState.RETURNED
+    fresh.reviewed_by = by
+    fresh.reviewed_at = timezone.now()
+    fresh.review_comment = comment.strip()
+    return _finish(fresh, note, by)
 
 
 @transaction.atomic
 def note_delete(*, note: ProgressNote, by: User) -> None:
     """The author deletes a note that was never approved and is not under review."""
-    locked = _lock(note, None)
-    if by.pk != locked.author_id:
+    fresh = _lock(note, None)
+    if by.pk != fresh.author_id:
         raise PermissionDenied("Only the author may delete a note.")
-    if not locked.is_editable:
+    if not fresh.is_editable:
         raise ValidationError("Only draft or returned notes can be deleted.")
-    locked._history_user = by
-    locked.delete()
+    fresh._history_user = by
+    fresh.delete()
 
 
 @transaction.atomic

@@ -8,11 +8,14 @@ parent belongs to the same strategy:
   (id, kind, strategy_id). ON UPDATE CASCADE carries a parent's kind change down to its
   children, where the check constraint then rejects it if the pair became invalid.
 - SQLite: triggers with the same meaning (SQLite cannot add a foreign key to an existing
-  table). A later migration that rebuilds `strategy_node` on SQLite drops triggers; the
-  test `tests/strategy/test_tree_constraints.py` fails if that happens.
+  table). A later migration that rebuilds `strategy_node` on SQLite drops triggers, so
+  `strategy.apps` re-creates them after every `migrate` (CREATE TRIGGER IF NOT EXISTS);
+  `tests/strategy/test_tree_constraints.py` proves they are there.
 """
 
 from django.db import migrations
+
+from strategy.migrations import SQLITE_TREE_TRIGGERS
 
 PG_FORWARD = """
 ALTER TABLE strategy_node ADD CONSTRAINT node_parent_consistent_fk
@@ -21,23 +24,7 @@ ALTER TABLE strategy_node ADD CONSTRAINT node_parent_consistent_fk
 """
 PG_BACKWARD = "ALTER TABLE strategy_node DROP CONSTRAINT node_parent_consistent_fk;"
 
-_PARENT_MISMATCH = """
-    WHEN NEW.parent_id IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM strategy_node p
-        WHERE p.id = NEW.parent_id AND p.kind = NEW.parent_kind AND p.strategy_id = NEW.strategy_id
-    )
-    BEGIN SELECT RAISE(ABORT, 'node_parent_consistent: parent must be in the same strategy and of kind parent_kind'); END;
-"""
-SQLITE_FORWARD = [
-    "CREATE TRIGGER node_parent_consistent_insert BEFORE INSERT ON strategy_node"
-    + _PARENT_MISMATCH,
-    "CREATE TRIGGER node_parent_consistent_update BEFORE UPDATE ON strategy_node"
-    + _PARENT_MISMATCH,
-    """CREATE TRIGGER node_parent_consistent_children BEFORE UPDATE OF kind, strategy_id ON strategy_node
-    WHEN (NEW.kind != OLD.kind OR NEW.strategy_id != OLD.strategy_id)
-         AND EXISTS (SELECT 1 FROM strategy_node c WHERE c.parent_id = NEW.id)
-    BEGIN SELECT RAISE(ABORT, 'node_parent_consistent: a node with children cannot change kind or strategy'); END;""",
-]
+SQLITE_FORWARD = SQLITE_TREE_TRIGGERS
 SQLITE_BACKWARD = [
     "DROP TRIGGER IF EXISTS node_parent_consistent_insert",
     "DROP TRIGGER IF EXISTS node_parent_consistent_update",
