@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "strategy",
     "tracking",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # NUL bytes in a URL or query string are refused with 400 before any view runs.
+    "config.middleware.reject_nul_bytes",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as the author of history rows written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -169,6 +174,60 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("HEARTBEAT_SECONDS", default=60.0),
     },
 }
+
+# --- REST API ----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "strategy.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "strategy.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "strategy.api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "strategy.api.base.exception_handler",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Strategy Tracker API",
+    "DESCRIPTION": (
+        "Missions, strategies and their goal/objective tree, indicators and their periods, "
+        "progress notes and their review workflow. Authenticate with "
+        "`Authorization: Token <key>` (or `Bearer <key>`); create keys on the API tokens "
+        "page or with `manage.py create_api_token`. Every error has the shape "
+        '`{"detail": ..., "code": ..., "fields": {...}}`. Mutable resources return an '
+        "`ETag`; send it back as `If-Match` to update only what you read (412 otherwise)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "strategy.api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "strategy.models.Role",
+        "AssessmentEnum": "tracking.models.Assessment",
+        "NoteStateEnum": "tracking.models.NoteState",
+    },
+}
+# Largest request body the API reads (bytes) and most rows one bulk upload may carry.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", default=20_000)
 
 # --- Domain settings --------------------------------------------------------------------
 # U.S. federal fiscal year: FY2020 starts in October 2019.

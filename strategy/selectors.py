@@ -7,7 +7,7 @@ Authorization starts here: `user_roles` loads a user's roles once per request ob
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 
 from strategy.models import Membership, Mission, Role, Strategy
@@ -60,3 +60,11 @@ def visible_strategies(*, user: UserLike) -> QuerySet[Strategy]:
     if user.is_authenticated and user.is_superuser:
         return qs
     return qs.filter(mission_id__in=list(user_roles(user)))
+
+
+def require_member(user: UserLike | None, mission_id: int, field: str = "owner") -> None:
+    """Refuse (400) a user who is not a member of the mission, e.g. as a node's owner."""
+    if user is None or user.is_superuser:
+        return
+    if not Membership.objects.filter(user=user, mission_id=mission_id).exists():
+        raise ValidationError({field: f"{user} is not a member of this mission."})

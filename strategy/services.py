@@ -36,7 +36,7 @@ from strategy.models import (
     Strategy,
     code_sort_key,
 )
-from strategy.selectors import require_role
+from strategy.selectors import require_member, require_role
 
 User = AbstractBaseUser
 
@@ -60,7 +60,7 @@ def _clean(instance: Model, exclude: list[str] | None = None) -> None:
 @transaction.atomic
 def mission_create(*, name: str, country: str = "", slug: str = "", by: User | None) -> Mission:
     if by is not None and not by.is_superuser:
-        raise ValidationError("Only a superuser may create missions.")
+        raise PermissionDenied("Only a superuser may create missions.")
     mission = Mission(name=name.strip(), country=country.strip(), slug=slug or slugify(name)[:100])
     _clean(mission)
     if Mission.objects.filter(slug=mission.slug).exists():
@@ -190,6 +190,7 @@ def node_create(
     by: User | None,
 ) -> Node:
     require_role(by, strategy.mission_id, Role.MANAGER, "edit the strategy tree")
+    require_member(owner, strategy.mission_id)
     code = code.strip()
     _validate_node_position(strategy=strategy, kind=kind, code=code, parent=parent)
     node = Node(
@@ -231,6 +232,8 @@ def node_update(
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     if "linkages" in fields:
         fields["linkages"] = _clean_linkages(fields["linkages"])
+    if fields.get("owner") is not None:
+        require_member(fields["owner"], node.strategy.mission_id)
     for name in ("title",):
         if name in fields and isinstance(fields[name], str):
             fields[name] = fields[name].strip()
@@ -283,6 +286,7 @@ def milestone_create(
     *, node: Node, title: str, due_on, owner: User | None = None, by: User | None
 ) -> Milestone:
     require_role(by, node.strategy.mission_id, Role.MANAGER, "edit milestones")
+    require_member(owner, node.strategy.mission_id)
     milestone = Milestone(node=node, title=title.strip(), due_on=due_on, owner=owner)
     _clean(milestone, exclude=["node", "owner"])
     _save(milestone, by=by)
@@ -300,6 +304,8 @@ def milestone_update(
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     minimum = Role.ANALYST if set(fields) <= {"completed_on"} else Role.MANAGER
     require_role(by, milestone.node.strategy.mission_id, minimum, "edit milestones")
+    if fields.get("owner") is not None:
+        require_member(fields["owner"], milestone.node.strategy.mission_id)
     apply_update(
         milestone,
         fields=fields,

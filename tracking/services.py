@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from strategy.concurrency import StaleVersion, adopt, apply_update, locked
 from strategy.models import Node, Role, Strategy
-from strategy.selectors import require_role
+from strategy.selectors import require_member, require_role
 from tracking import status as st
 from tracking.fiscal import describe_starts, period_starting
 from tracking.markdown import render_markdown
@@ -102,6 +102,7 @@ INDICATOR_FIELDS = (
 @transaction.atomic
 def indicator_create(*, node: Node, name: str, by: User | None, **fields: Any) -> Indicator:
     require_role(by, node.strategy.mission_id, Role.MANAGER, "edit indicators")
+    require_member(fields.get("owner"), node.strategy.mission_id)
     unknown = set(fields) - set(INDICATOR_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown indicator fields: {', '.join(sorted(unknown))}.")
@@ -135,6 +136,8 @@ def indicator_update(
         )
     if "baseline_value" in fields:
         fields["baseline_value"] = to_decimal(fields["baseline_value"], "baseline_value")
+    if fields.get("owner") is not None:
+        require_member(fields["owner"], indicator.node.strategy.mission_id)
     apply_update(
         indicator,
         fields=fields,
