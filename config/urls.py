@@ -13,5 +13,6 @@ urlpatterns = [
     ),
     # POST only (Django 5): the sign-out button in templates/base.html is a small form.
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("strategy.urls")),
     path("", include("tracking.urls")),
 ]

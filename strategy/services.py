@@ -345,6 +345,7 @@ def mission_update(
 # --- API tokens ------------------------------------------------------------------------
 
 TOKEN_PREFIX = "st_"  # noqa: S105 - a public marker, not a secret
+TOKEN_MAX_EXPIRY_DAYS = 365  # the token page and `create_api_token --expires-days` both allow 1–365
 
 
 def api_token_digest(key: str) -> str:
@@ -364,9 +365,19 @@ def api_token_create(
     if ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
         raise ValidationError({"name": f"You already have an active token called “{name}”."})
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, name=name, prefix=key[:11], digest=api_token_digest(key), expires_at=expires_at
-    )
+    try:
+        with transaction.atomic():
+            token = ApiToken.objects.create(
+                user=user,
+                name=name,
+                prefix=key[:11],
+                digest=api_token_digest(key),
+                expires_at=expires_at,
+            )
+    except IntegrityError as exc:  # the same name created a moment ago by another request
+        raise ValidationError(
+            {"name": f"You already have an active token called “{name}”."}
+        ) from exc
     return token, key
 
 

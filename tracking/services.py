@@ -18,6 +18,7 @@ Approved notes are never edited; `note_supersede` starts a new draft that replac
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,10 +28,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from strategy.concurrency import StaleVersion, adopt, apply_update, locked
 from strategy.models import Node, Role, Strategy
-from strategy.selectors import require_member, require_role
+from strategy.selectors import has_role, require_member, require_role
 from tracking import status as st
 from tracking.fiscal import describe_starts, period_starting
 from tracking.markdown import render_markdown
@@ -519,3 +521,173 @@ def note_supersede(*, note: ProgressNote, by: User, today: date | None = None) -
         supersedes=note,
         today=today,
     )
+
+
+# --- Bulk indicator values -------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+BULK_FIELDS = {"indicator", "period_start", "actual", "target", "comment"}
+
+
+def _bulk_row_errors(
+    row: Any, indicators: dict[int, Indicator], by: User, today: date
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Validate one row; returns (errors by field, clean values)."""
+    errors: dict[str, str] = {}
+    if not isinstance(row, dict):
+        return {"row": "Each row must be an object with indicator and period_start."}, {}
+    unknown = set(row) - BULK_FIELDS
+    if unknown:
+        errors["row"] = f"Unknown fields: {', '.join(sorted(map(str, unknown)))}."
+    clean: dict[str, Any] = {}
+    indicator_id = row.get("indicator")
+    try:
+        indicator = (
+            indicators.get(int(indicator_id)) if not isinstance(indicator_id, bool) else None
+        )
+    except (TypeError, ValueError):
+        indicator = None
+    if indicator is None:
+        errors["indicator"] = f"No indicator {str(indicator_id)[:20]!r} among your missions."
+    try:
+        start = date.fromisoformat(str(row.get("period_start", "")).strip())
+    except ValueError:
+        start = None
+        errors["period_start"] = "Give the period start as YYYY-MM-DD."
+    for name in ("actual", "target"):
+        if name in row:
+            try:
+                clean[name] = to_decimal(row[name], name)
+            except ValidationError as exc:
+                errors[name] = exc.message_dict[name][0]
+    if "comment" in row:
+        if row["comment"] is not None and not isinstance(row["comment"], str | int | float):
+            errors["comment"] = "The comment must be text."
+        else:
+            clean["comment"] = str(row["comment"] or "").strip()[:5000]
+    if "actual" not in row and "target" not in row and "comment" not in row:
+        errors["row"] = "Give at least one of actual, target or comment."
+    if indicator is not None:
+        mission_id = indicator.node.strategy.mission_id
+        if not has_role(by, mission_id, Role.ANALYST):
+            errors["indicator"] = "You need the analyst role to record values for this indicator."
+        elif "target" in row and not has_role(by, mission_id, Role.MANAGER):
+            errors["target"] = "You need the manager role to set targets."
+        if start is not None:
+            period = period_starting(start, indicator.frequency)
+            if period is None:
+                errors["period_start"] = (
+                    f"{start} does not start a {indicator.get_frequency_display().lower()} period "
+                    f"(they start on {describe_starts(indicator.frequency)})."
+                )
+            else:
+                clean["period_end"] = period.end
+                if clean.get("actual") is not None and start > today:
+                    errors["actual"] = f"{period.label} has not started yet."
+    clean.update({"indicator": indicator, "period_start": start})
+    return errors, clean
+
+
+@transaction.atomic
+def indicator_periods_bulk(*, rows: list[Any], by: User, today: date | None = None) -> BulkResult:
+    """Upsert many indicator values at once, keyed by (indicator, period start).
+
+    All or nothing: every row is validated first and one bad row rejects the batch with a
+    ValidationError naming every bad row (`rows[N].field`, N counted from 1). Queries do
+    not grow with the number of rows: indicators in one query, existing periods in one,
+    then one insert and one update (each with its history rows).
+    """
+    today = today or timezone.localdate()
+    ids = set()
+    for row in rows:
+        if isinstance(row, dict):
+            try:
+                if not isinstance(row.get("indicator"), bool):
+                    ids.add(int(row.get("indicator")))
+            except (TypeError, ValueError):
+                pass
+    ids_list = [i for i in ids if 0 < i < 2**63]
+    indicators = {
+        i.id: i
+        for i in Indicator.objects.filter(id__in=ids_list).select_related("node__strategy")
+        if has_role(by, i.node.strategy.mission_id, Role.VIEWER)
+    }
+    errors: dict[str, list[str]] = {}
+    cleaned: list[dict[str, Any]] = []
+    seen: dict[tuple[int, date], int] = {}
+    for number, row in enumerate(rows, start=1):
+        row_errors, clean = _bulk_row_errors(row, indicators, by, today)
+        key = (
+            (clean.get("indicator").id, clean["period_start"])
+            if clean.get("indicator") and clean.get("period_start")
+            else None
+        )
+        if key and key in seen and not row_errors:
+            row_errors["period_start"] = f"Same indicator and period as row {seen[key]}."
+        if key:
+            seen.setdefault(key, number)
+        for field_name, message in row_errors.items():
+            errors[f"rows[{number}].{field_name}"] = [message]
+        cleaned.append(clean)
+    if errors:
+        bad = sorted({int(k.split("]")[0][5:]) for k in errors})
+        shown = ", ".join(map(str, bad[:20])) + (" …" if len(bad) > 20 else "")
+        errors["non_field_errors"] = [
+            f"{len(bad)} of {len(rows)} rows are invalid (rows {shown}); nothing was written."
+        ]
+        raise ValidationError(errors)
+
+    existing = {
+        (p.indicator_id, p.period_start): p
+        for p in IndicatorPeriod.objects.filter(
+            indicator_id__in=list(indicators),
+            period_start__in=list({c["period_start"] for c in cleaned}),
+        )
+    }
+    now = timezone.now()
+    to_create: list[IndicatorPeriod] = []
+    to_update: list[IndicatorPeriod] = []
+    result = BulkResult()
+    for clean in cleaned:
+        values = {k: clean[k] for k in ("actual", "target", "comment") if k in clean}
+        period = existing.get((clean["indicator"].id, clean["period_start"]))
+        if period is None:
+            period = IndicatorPeriod(
+                indicator=clean["indicator"],
+                period_start=clean["period_start"],
+                period_end=clean["period_end"],
+                **values,
+            )
+            if values.get("actual") is not None:
+                period.recorded_by, period.recorded_at = by, now
+            to_create.append(period)
+            continue
+        changed = {k: v for k, v in values.items() if getattr(period, k) != v}
+        if not changed:
+            result.unchanged += 1
+            continue
+        for k, v in changed.items():
+            setattr(period, k, v)
+        if "actual" in changed:
+            period.recorded_by, period.recorded_at = by, now
+        period.version += 1
+        to_update.append(period)
+    if to_create:
+        bulk_create_with_history(to_create, IndicatorPeriod, batch_size=None, default_user=by)
+    if to_update:
+        bulk_update_with_history(
+            to_update,
+            IndicatorPeriod,
+            ["actual", "target", "comment", "recorded_by", "recorded_at", "version", "updated_at"],
+            batch_size=None,
+            default_user=by,
+        )
+    result.created, result.updated = len(to_create), len(to_update)
+    return result
