@@ -198,6 +198,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "strategy.api.base.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # `?format=` belongs to the export endpoint (json|md), not to content negotiation.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Strategy Tracker API",

@@ -14,11 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, QuerySet, Sum, Window
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import F, FloatField, Prefetch, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from strategy.models import Milestone, Node, Strategy
+from strategy.selectors import user_roles
 from tracking import status as st
 from tracking.fiscal import period_containing
 from tracking.models import (
@@ -358,3 +361,111 @@ def review_queue(*, strategies: QuerySet[Strategy]) -> QuerySet[ProgressNote]:
         .prefetch_related("links__node")
         .order_by("submitted_at", "id")
     )
+
+
+def visible_notes(*, user) -> QuerySet[ProgressNote]:
+    """Notes of the user's missions; drafts only to their author (superusers see all)."""
+    notes = ProgressNote.objects.select_related(
+        "author", "reviewed_by", "strategy"
+    ).prefetch_related(
+        Prefetch(
+            "links",
+            queryset=NoteLink.objects.select_related("node").order_by(
+                "-is_primary", "node__sort_key"
+            ),
+        ),
+        "sources",
+    )
+    if user.is_superuser:
+        return notes
+    return notes.filter(strategy__mission_id__in=list(user_roles(user))).filter(
+        ~Q(state=NoteState.DRAFT) | Q(author=user)
+    )
+
+
+# Both sides of the full-text match must use the same expressions as the GIN indexes made
+# in tracking/migrations/0003_search_indexes.py, or PostgreSQL cannot use them.
+NODE_SEARCH_VECTOR = ("code", "title", "description", "justification")
+NOTE_SEARCH_VECTOR = ("title", "body")
+SEARCH_CONFIG = "english"
+
+
+def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Nodes and notes of the user's missions matching `q`, best first. Two queries."""
+    nodes = Node.objects.select_related("strategy__mission")
+    if not user.is_superuser:
+        nodes = nodes.filter(strategy__mission_id__in=list(user_roles(user)))
+    notes = visible_notes(user=user).select_related("strategy__mission").prefetch_related(None)
+    if connection.vendor == "postgresql":
+        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+        node_vector = SearchVector(*NODE_SEARCH_VECTOR, config=SEARCH_CONFIG)
+        note_vector = SearchVector(*NOTE_SEARCH_VECTOR, config=SEARCH_CONFIG)
+        nodes = (
+            nodes.annotate(document=node_vector)
+            .filter(document=query)
+            .annotate(rank=SearchRank(node_vector, query))
+            .order_by("-rank", "id")
+        )
+        notes = (
+            notes.annotate(document=note_vector)
+            .filter(document=query)
+            .annotate(rank=SearchRank(note_vector, query))
+            .order_by("-rank", "-id")
+        )
+    else:
+        words = q.split()[:10]
+        node_match, note_match = Q(), Q()
+        for word in words:
+            node_match &= (
+                Q(title__icontains=word)
+                | Q(description__icontains=word)
+                | Q(justification__icontains=word)
+                | Q(code=word)
+            )
+            note_match &= Q(title__icontains=word) | Q(body__icontains=word)
+        nodes = (
+            nodes.filter(node_match)
+            .annotate(rank=Value(1.0, output_field=FloatField()))
+            .order_by("id")
+        )
+        notes = (
+            notes.filter(note_match)
+            .annotate(rank=Value(1.0, output_field=FloatField()))
+            .order_by("-id")
+        )
+    results = [
+        {
+            "type": "node",
+            "id": n.id,
+            "title": n.title,
+            "snippet": _snippet(" ".join((n.description, n.justification)) or n.title, q),
+            "strategy": n.strategy_id,
+            "mission": n.strategy.mission.name,
+            "code": n.code,
+            "rank": float(n.rank),
+        }
+        for n in nodes[:limit]
+    ] + [
+        {
+            "type": "note",
+            "id": note.id,
+            "title": note.title,
+            "snippet": _snippet(note.body or note.title, q),
+            "strategy": note.strategy_id,
+            "mission": note.strategy.mission.name,
+            "code": None,
+            "rank": float(note.rank),
+        }
+        for note in notes[:limit]
+    ]
+    results.sort(key=lambda r: -r["rank"])
+    return results[:limit]
+
+
+def _snippet(text: str, q: str, width: int = 200) -> str:
+    """About `width` characters of `text` around the first word of `q` it contains."""
+    lowered = text.lower()
+    positions = [lowered.find(w.lower()) for w in q.split() if w and lowered.find(w.lower()) >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    piece = " ".join(text[start : start + width].split())
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")

@@ -72,6 +72,8 @@ class MissionViewSet(ETagMixin, viewsets.ModelViewSet):
     """Missions you belong to. Superusers create missions; a mission's admins edit it and
     manage its members."""
 
+    queryset = Mission.objects.none()  # the model, for the schema; get_queryset() scopes
+
     serializer_class = MissionSerializer
     filterset_class = MissionFilter
     ordering_fields = ["name", "country", "created_at"]
@@ -190,6 +192,8 @@ class StrategyFilter(django_filters.FilterSet):
 class StrategyViewSet(ETagMixin, viewsets.ModelViewSet):
     """Strategies of your missions. Managers create and edit them; they are archived, not
     deleted. `/import/` reads an ICS document into one (see also `/tree/` and `/export/`)."""
+
+    queryset = Strategy.objects.none()  # the model, for the schema; get_queryset() scopes
 
     serializer_class = StrategySerializer
     filterset_class = StrategyFilter
@@ -327,6 +331,8 @@ class MilestoneFilter(django_filters.FilterSet):
 
 class MilestoneViewSet(ETagMixin, viewsets.ModelViewSet):
     """Dated steps of a node's timetable. Managers edit them; analysts may mark them done."""
+
+    queryset = Milestone.objects.none()  # the model, for the schema; get_queryset() scopes
 
     serializer_class = MilestoneSerializer
     filterset_class = MilestoneFilter
