@@ -555,14 +555,17 @@ def _sync_tree(result: ImportResult, *, strategy: Strategy, by: User | None) -> 
     def upsert(item: ParsedItem, parent: Node | None) -> None:
         key = (item.kind, item.code)
         seen.add(key)
+        node = existing.get(key)
+        # Linkage tags people added in the app are kept: the document only adds tags.
+        linkages = list(node.linkages) if node is not None else []
+        linkages += [tag for tag in item.linkages if tag not in linkages]
         values = {
             "title": item.title,
             "description": item.description,
             "justification": item.justification,
             "risks": item.risks,
-            "linkages": list(item.linkages),
+            "linkages": linkages,
         }
-        node = existing.get(key)
         if node is None:
             node = node_create(
                 strategy=strategy, kind=item.kind, code=item.code, parent=parent, by=by, **values

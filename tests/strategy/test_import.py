@@ -273,3 +273,14 @@ def test_seed_imports_and_reimports_without_change(seed_path, db):
         Node.objects.values_list("justification", flat=True)
     )
     assert "FOR PUBLIC RELEASE" not in texts
+
+
+def test_reimport_keeps_linkage_tags_added_in_the_app(personas):
+    strategy = strategy_import(document=DOC, by=None).strategy
+    goal = Node.objects.get(strategy=strategy, kind="mission_goal", code="1")
+    goal.linkages = [*goal.linkages, "EAP Bureau Strategy 2"]
+    goal.save()
+    result = strategy_import(document=DOC, by=None)
+    goal.refresh_from_db()
+    assert "EAP Bureau Strategy 2" in goal.linkages
+    assert not result.updated
