@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 
 from strategy.ics.types import Discrepancy, ParsedDocument, ParsedItem
 
@@ -131,6 +132,7 @@ def _normalise(text: str) -> tuple[str, float]:
 class _Line:
     text: str
     heading: bool = False  # a Markdown heading or a wholly bold line: stands alone
+    shape: str = "text"  # what `_shape` says; computed once, several passes need it
 
 
 _ITEM_LABEL = (
@@ -140,7 +142,7 @@ _ITEM_LABEL = (
     r"\d{1,4}(?:\.\d{1,4}){0,2}(?![\d.]*\d)"
 )
 _RULE_RE = re.compile(r"(?:[-*_=]\s*){3,}")
-_MD_HEADING_RE = re.compile(r"#{1,6}(?:\s+(.*?))?\s*#*\s*")
+_MD_HEADING_RE = re.compile(r"#{1,6}(?:\s(.*))?")
 _TOC_LINK_RE = re.compile(r"(?:[-*+]\s+|\d+\.\s+)?\[[^\]\n]+\]\(#[^)\n]*\)")
 _BLOCKQUOTE_RE = re.compile(r"^(?:>\s?)+")
 _MD_ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -159,8 +161,9 @@ _HTML_TAG_RE = re.compile(
 )
 _HTML_ENTITIES = {"&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"'}
 _HTML_ENTITY_RE = re.compile("|".join(map(re.escape, _HTML_ENTITIES)))
-_IMAGE_RE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
-_LINK_RE = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
+# Brackets are excluded inside the link text so a run of "[" cannot make these quadratic.
+_IMAGE_RE = re.compile(r"!\[[^\[\]\n]*\]\([^()\n]*\)")
+_LINK_RE = re.compile(r"\[([^\[\]\n]+)\]\([^()\n]*\)")
 _ITALIC_STAR_RE = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w*])")
 _ITALIC_UNDERSCORE_RE = re.compile(r"(?<!\w)_(?=[^\s_])([^_\n]*?[^\s_])_(?!\w)")
 _PORTION_MARK_RE = re.compile(
@@ -168,6 +171,8 @@ _PORTION_MARK_RE = re.compile(
 )
 _BULLET_GLYPH_RE = re.compile(r"^[•▪◦●‣■□➢►✓]\s*")
 _SPACES_RE = re.compile(r"\s+")
+# Anything `_clean_line` may need to undo: Markdown, HTML, table pipes, portion marks, rules.
+_MARKUP_RE = re.compile(r"[#*_>\\\[<&|]|^\(|^[-=]\s?[-=]")
 
 
 def _protect_escapes(text: str) -> str:
@@ -204,34 +209,60 @@ def _table_row(text: str) -> str | None:
     return " ".join(cells)
 
 
-def _clean_line(raw: str) -> _Line:
-    """One line without Markdown syntax; blank for rules and anchor-only contents lines."""
-    text = raw.strip()
-    if not text or _RULE_RE.fullmatch(text) or _TOC_LINK_RE.fullmatch(text):
-        return _Line("")
+def _strip_markup(text: str) -> tuple[str, bool]:
+    """Markdown and HTML syntax off one line; True when the line is a heading (a "#"
+    heading or a wholly bold line). Each step runs only when its trigger is present."""
     heading = False
     match = _MD_HEADING_RE.fullmatch(text)
-    if match:
-        heading, text = True, (match.group(1) or "")
-    text = _BLOCKQUOTE_RE.sub("", text)
-    text = _protect_escapes(text)
-    text = _BOLD_AFTER_CODE_RE.sub(r"\g<head>:\g<mark>", text)
-    wholly_bold = len(text) <= 300 and text.startswith("**") and text.endswith("**")
-    text = _HTML_TAG_RE.sub(" ", text)
-    text = _HTML_ENTITY_RE.sub(lambda m: _HTML_ENTITIES[m.group(0)], text)
-    text = _IMAGE_RE.sub("", text)
-    text = _LINK_RE.sub(r"\1", text)
-    text = _strip_emphasis(text).strip()
-    row = _table_row(text)
-    if row is not None:
-        text = row
-    heading = heading or (wholly_bold and len(text) > 0)
-    text = _PORTION_MARK_RE.sub("", text)
+    if match:  # "## Title ##": closing hashes are optional in Markdown
+        heading, text = True, (match.group(1) or "").rstrip("#").strip()
+    if text.startswith(">"):
+        text = _BLOCKQUOTE_RE.sub("", text)
+    if "\\" in text:
+        text = _protect_escapes(text)
+    if "*" in text or "_" in text:
+        text = _BOLD_AFTER_CODE_RE.sub(r"\g<head>:\g<mark>", text)
+        heading = heading or (len(text) <= 300 and text[:2] == text[-2:] == "**")
+    if "<" in text:
+        text = _HTML_TAG_RE.sub(" ", text)
+    if "&" in text:
+        text = _HTML_ENTITY_RE.sub(lambda m: _HTML_ENTITIES[m.group(0)], text)
+    if "](" in text:
+        text = _LINK_RE.sub(r"\1", _IMAGE_RE.sub("", text))
+    if "*" in text or "_" in text:
+        text = _strip_emphasis(text)
+    text = text.strip()
+    if text.startswith("|"):
+        row = _table_row(text)
+        text = text if row is None else row
+    if text.startswith("("):
+        text = _PORTION_MARK_RE.sub("", text)
     if heading:
         text = _HEADING_ITEM_RE.sub(r"\1: ", text)
-    text = _BULLET_GLYPH_RE.sub("- ", text) if len(text) > 1 else text
-    text = _SPACES_RE.sub(" ", _restore_escapes(text)).strip()
-    return _Line(text, heading and bool(text))
+    return _SPACES_RE.sub(" ", _restore_escapes(text)).strip(), heading and bool(text)
+
+
+def _clean_line(raw: str) -> _Line:
+    """One line without Markdown syntax, its shape known; blank for rules and
+    anchor-only contents lines."""
+    text = _SPACES_RE.sub(" ", raw.strip())
+    heading = False
+    if _MARKUP_RE.search(text):  # most lines of a PDF's text have nothing to strip
+        if _RULE_RE.fullmatch(text) or _TOC_LINK_RE.fullmatch(text):
+            return _Line("")
+        text, heading = _strip_markup(text)
+    if len(text) > 1:
+        text = _BULLET_GLYPH_RE.sub("- ", text)
+    return _Line(text, heading)
+
+
+def _line_shape(line: _Line) -> str:
+    """`_shape`, plus the two kinds of line that are dropped: page furniture and dates."""
+    if _is_furniture(line.text):
+        return "furniture"
+    if _date_statements(line.text) is not None:
+        return "date"
+    return _shape(line)
 
 
 def _clean_lines(raw_lines: list[str]) -> list[_Line]:
@@ -244,6 +275,8 @@ def _clean_lines(raw_lines: list[str]) -> list[_Line]:
             continue
         if pending_bullet and line.text:
             line.text, pending_bullet = f"- {line.text}", False
+        if line.text:
+            line.shape = _line_shape(line)
         lines.append(line)
     return lines
 
@@ -280,7 +313,7 @@ _ITEM_SEPARATOR_RE = re.compile(
 
 
 def _item_heading(text: str) -> _ItemHeading | None:
-    if not text or not text[0].isupper():
+    if not text or text[0] not in "MGOS":  # Mission, Management, Goal, Objective, Sub-
         return None
     match = _ITEM_RE.fullmatch(text)
     if match is None:
@@ -348,7 +381,7 @@ _LABEL_RE = re.compile(
 
 
 def _narrative_label(text: str) -> _Label | None:
-    if not text or not text[0].isupper():
+    if not text or text[0] not in "DLJMOSGR":  # the first letters of the labels
         return None
     match = _LABEL_RE.fullmatch(text)
     if match is None:
@@ -357,6 +390,11 @@ def _narrative_label(text: str) -> _Label | None:
     return _Label(field=name, rest=(match.group("rest") or "").strip())
 
 
+_SECTION_WORDS_RE = re.compile(
+    r"contents|priorit|framework|goal|objective|management|annex|appendi|acronym|abbreviation"
+    r"|glossary|attachment|references|endnotes",
+    re.IGNORECASE,
+)
 _SECTION_NUMBER_RE = re.compile(
     r"^(?:(?:section|part|chapter)\s+)?(?:\d{1,2}|[ivx]{1,4}|[a-h])(?:\s*[.):]\s*|\s+-\s*|\s+)"
 )
@@ -401,7 +439,9 @@ def _section_kind(text: str) -> tuple[str, bool] | None:
     """("com" | "framework" | "detail" | "management" | "toc" | "other", is_contents_entry)
     when the paragraph is a section heading, optionally numbered ("1.", "II.", "Section 2:")
     and, in a table of contents, followed by a page number."""
-    if len(text) > 110 or len(text.split()) > 14 or _item_heading(text) is not None:
+    if len(text) > 110 or not _SECTION_WORDS_RE.search(text):
+        return None
+    if len(text.split()) > 14 or _item_heading(text) is not None:
         return None  # "Mission Goal 1" is an item, not "Mission Goals" on page 1
     folded = _SECTION_NUMBER_RE.sub("", _fold(text), count=1)
     folded = re.sub(r"\([^)]*\)", " ", folded)  # "Chief of Mission (COM) Priorities"
@@ -477,7 +517,7 @@ _DATE_STATEMENT_RE = re.compile(
     rf"\s*[:{_DASHES}]?\s*(?P<date>{_DATE})",
     re.IGNORECASE,
 )
-_DATE_WORDS = ("approv", "review", "updat", "revis")
+_DATE_WORDS_RE = re.compile(r"approv|review|updat|revis", re.IGNORECASE)
 
 
 def _parse_date(text: str) -> date | None:
@@ -512,7 +552,7 @@ def _parse_date(text: str) -> date | None:
 def _date_statements(text: str) -> list[tuple[str, date]] | None:
     """[("approved" | "reviewed", date), ...] when the line consists only of date
     statements ("Originally Approved: August 2018"), else None."""
-    if len(text) > 200 or not any(word in text.lower() for word in _DATE_WORDS):
+    if len(text) > 200 or not _DATE_WORDS_RE.search(text):
         return None
     if not _DATE_STATEMENT_RE.match(text):
         return None
@@ -579,6 +619,8 @@ def _title_case(name: str) -> str:
 
 def _clean_name(text: str) -> str:
     """A mission or country name from what surrounds the strategy title, or ""."""
+    if len(text) > 200:
+        return ""
     text = _PERIOD_RE.sub(" ", text)
     text = _YEAR_RANGE_RE.sub(" ", text)
     text = re.sub(r"\(\s*(?:ICS|FBS|JRS)\s*\)|\b(?:ICS|FBS|JRS)\b", " ", text)
@@ -653,7 +695,7 @@ def _read_mission_fallback(meta: _Metadata, top: list[str], lines: list[_Line]) 
 
 def _read_metadata(lines: list[_Line]) -> _Metadata:
     meta = _Metadata()
-    top = [line.text for line in lines if line.text and not _is_furniture(line.text)][:40]
+    top = list(islice((line.text for line in lines if line.shape != "furniture" and line.text), 40))
     _read_title(meta, top)
     if not meta.mission:
         _read_mission_fallback(meta, top, lines)
@@ -661,6 +703,8 @@ def _read_metadata(lines: list[_Line]) -> _Metadata:
         meta.period = next(filter(None, (_read_period(line) for line in top)), None)
     reviewed: list[date] = []
     for line in lines:
+        if line.shape != "date":
+            continue
         for which, when in _date_statements(line.text) or []:
             if which == "approved" and meta.approved_on is None:
                 meta.approved_on = when
@@ -720,7 +764,7 @@ def _running_headers(lines: list[_Line]) -> set[str]:
         text = line.text
         if not text or len(text) > 100 or line.heading or text[0].islower():
             continue
-        if re.search(r"[.,;:!?]$", text) or _shape(line) != "text":
+        if line.shape != "text" or text[-1] in ".,;:!?":
             continue
         counts[_header_key(text)] += 1
     return {
@@ -740,14 +784,13 @@ def _drop_furniture(lines: list[_Line]) -> list[_Line]:
             kept.append(line)
             continue
         if (
-            _is_furniture(text)
-            or _DOT_LEADER_RE.search(text)
-            or _date_statements(text) is not None
-            or (_header_key(text) in headers and not after_bare_item)
+            line.shape in ("furniture", "date")
+            or (len(text) < 300 and _DOT_LEADER_RE.search(text))
+            or (headers and not after_bare_item and _header_key(text) in headers)
         ):
             continue
         # A title on the line after "Mission Goal 2" repeats wherever the goal does.
-        after_bare_item = _shape(line) == "bare_item"
+        after_bare_item = line.shape == "bare_item"
         kept.append(line)
     return kept
 
@@ -777,7 +820,9 @@ class _Vocabulary:
     @classmethod
     def of(cls, text: str) -> _Vocabulary:
         lowered = text.lower()
-        return cls(set(re.findall(r"[a-z]+", lowered)), set(re.findall(r"[a-z]+-[a-z]+", lowered)))
+        # "\b" and possessive runs keep this linear on a line of a million letters.
+        hyphenated = re.findall(r"\b[a-z]++-[a-z]++", lowered)
+        return cls(set(re.findall(r"[a-z]+", lowered)), set(hyphenated))
 
 
 @dataclass
@@ -844,7 +889,7 @@ def _append(pieces: list[str], text: str, vocabulary: _Vocabulary) -> None:
     """Join a line onto a paragraph: "inter-" + "national" loses its hyphen when the
     document spells "international" elsewhere; "state-" + "owned" keeps it."""
     last = pieces[-1]
-    hyphen = _HYPHEN_END_RE.search(last)
+    hyphen = _HYPHEN_END_RE.search(last[-80:]) if last.endswith("-") else None
     start = _WORD_START_RE.match(text)
     if hyphen and start:
         head, tail = hyphen.group(1), start.group(0)
@@ -852,7 +897,7 @@ def _append(pieces: list[str], text: str, vocabulary: _Vocabulary) -> None:
         if whole in vocabulary.words and split not in vocabulary.hyphenated:
             pieces[-1] = last[:-1]
         pieces.append(text)
-    elif re.search(r"[A-Za-z0-9.]-$", last) and text[:1].isalnum():
+    elif re.fullmatch(r"[A-Za-z0-9.]-", last[-2:]) and text[:1].isalnum():
         pieces.append(text)  # "U.S.-" + "China"
     else:
         pieces.append(" ")
@@ -874,7 +919,7 @@ def _paragraphs(lines: list[_Line], vocabulary: _Vocabulary) -> list[_Paragraph]
         if not line.text:
             gap = bool(pieces)
             continue
-        shape = _shape(line)
+        shape = line.shape
         if pieces and _continues(previous, para_shape, line, shape, width, gap):
             _append(pieces, line.text, vocabulary)
         else:
