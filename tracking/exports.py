@@ -49,7 +49,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -123,8 +123,12 @@ NOTE_FIELDS = (
 # --- Export ------------------------------------------------------------------------------
 
 
-def strategy_export_json(*, strategy: Strategy) -> dict[str, Any]:
+def strategy_export_json(*, strategy: Strategy, reader: User | None = None) -> dict[str, Any]:
     """The strategy and everything tracked against it, as a JSON-ready dict.
+
+    `reader` is the person the export is for: they get what they may see, so other
+    people's drafts are left out (superusers see all). `None` exports every note — the
+    operator's backup (`manage.py export_strategy`).
 
     Seven queries whatever the size (plus the mission unless `strategy.mission` is
     loaded): nodes, milestones, indicators, periods, notes, note links, note sources.
@@ -175,10 +179,13 @@ def strategy_export_json(*, strategy: Strategy) -> dict[str, Any]:
         )
     # In the order they were written: a note can only supersede an older one, so
     # `supersedes` always points back up the list and a restore can write notes in order.
+    note_rows = ProgressNote.objects.filter(strategy=strategy)
+    if reader is not None and not reader.is_superuser:
+        note_rows = note_rows.exclude(Q(state=NoteState.DRAFT) & ~Q(author=reader))
     notes = list(
-        ProgressNote.objects.filter(strategy=strategy)
-        .order_by("id")
-        .values("id", *NOTE_FIELDS, "author__username", "reviewed_by__username", "supersedes_id")
+        note_rows.order_by("id").values(
+            "id", *NOTE_FIELDS, "author__username", "reviewed_by__username", "supersedes_id"
+        )
     )
     note_index = {note["id"]: index for index, note in enumerate(notes)}
     links: dict[int, list[dict[str, Any]]] = defaultdict(list)

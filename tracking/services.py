@@ -478,6 +478,8 @@ def note_return(
     """A manager sends a submitted note back to its author with a comment saying why."""
     fresh = _lock(note, expected_version)
     require_role(by, fresh.strategy.mission_id, Role.MANAGER, "return progress notes")
+    if by.pk == fresh.author_id:
+        raise PermissionDenied("You cannot review your own note; another manager must.")
     if not (comment or "").strip():
         raise ValidationError({"comment": "Say what the author should change."})
     if not fresh.is_awaiting_review:
@@ -493,6 +495,7 @@ def note_return(
 def note_delete(*, note: ProgressNote, by: User) -> None:
     """The author deletes a note that was never approved and is not under review."""
     fresh = _lock(note, None)
+    require_role(by, fresh.strategy.mission_id, Role.ANALYST, "delete progress notes")
     if by.pk != fresh.author_id:
         raise PermissionDenied("Only the author may delete a note.")
     if not fresh.is_editable:

@@ -182,7 +182,7 @@ class StrategyExportView(generics.GenericAPIView):
             return response
         if fmt != "json":
             raise ValidationError({"format": "Choose json or md."})
-        return Response(strategy_export_json(strategy=strategy))
+        return Response(strategy_export_json(strategy=strategy, reader=request.user))
 
 
 class IndicatorViewSet(ETagMixin, viewsets.ModelViewSet):
