@@ -469,3 +469,138 @@ def _snippet(text: str, q: str, width: int = 200) -> str:
     start = max(0, min(positions) - width // 3) if positions else 0
     piece = " ".join(text[start : start + width].split())
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+# --- The node page (appended for the staff dashboard, issue #4) ---------------------------
+
+
+@dataclass
+class PeriodRow:
+    """One recorded period of an indicator, with the progress its values give.
+
+    For cumulative-of-period-values indicators progress compares the running sums to date
+    (`target_to_date`, `actual_to_date`), as `_indicator_summaries` does, so the table, the
+    chart and the status agree; for the other modes those two are None."""
+
+    period: IndicatorPeriod
+    label: str
+    progress: float | None
+    target_to_date: Decimal | None = None
+    actual_to_date: Decimal | None = None
+
+    @property
+    def progress_percent(self) -> int | None:
+        return None if self.progress is None else round(self.progress * 100)
+
+
+@dataclass
+class IndicatorDetail:
+    """An indicator as the node page shows it: reference fields (with owner), its latest
+    value and status (`summary`, from the strategy tree) and every recorded period."""
+
+    indicator: Indicator
+    summary: IndicatorSummary
+    rows: list[PeriodRow]
+
+
+@dataclass
+class NodeDetail:
+    """Everything the node page shows about one node."""
+
+    tree: StrategyTree
+    node: TreeNode  # statuses, freshness and children, as on the strategy page
+    ancestors: list[TreeNode]  # the root first
+    indicators: list[IndicatorDetail]
+    milestones: list[Milestone]  # with owners
+    notes: list[ProgressNote]  # the timeline, newest first, with authors
+
+
+def _period_rows(
+    indicator: Indicator, periods: list[IndicatorPeriod], today: date
+) -> list[PeriodRow]:
+    rows: list[PeriodRow] = []
+    target_sum = actual_sum = pending = Decimal(0)
+    for p in periods:
+        row = PeriodRow(
+            period=p,
+            label=period_containing(p.period_start, indicator.frequency).label,
+            progress=None,
+        )
+        if indicator.cumulative_mode != CumulativeMode.PERIOD_SUM:
+            row.progress = st.progress_ratio(
+                baseline=indicator.baseline_value,
+                target=p.target,
+                actual=p.actual,
+                direction=indicator.direction,
+            )
+        elif p.actual is not None and p.period_start <= today:
+            # Running sums over the periods that have an actual, like the tree's summary.
+            target_sum += p.target or 0
+            actual_sum += p.actual
+            pending = Decimal(0)
+            row.target_to_date, row.actual_to_date = target_sum, actual_sum
+            row.progress = st.progress_ratio(
+                baseline=None, target=target_sum, actual=actual_sum, direction=indicator.direction
+            )
+        elif p.target is not None:  # no actual yet: where the targets add up to by then
+            pending += p.target
+            row.target_to_date = target_sum + pending
+        rows.append(row)
+    return rows
+
+
+def node_detail(*, node: Node, user, today: date | None = None, note_limit: int = 50) -> NodeDetail:
+    """One node with its whole strategy tree (for statuses, children and breadcrumbs),
+    indicators with their periods, milestones and notes timeline. Ten queries whatever the
+    size: the six of `strategy_trees`, then 7. the node's indicators (+ owners), 8. their
+    periods (+ who recorded them), 9. its milestones (+ owners), 10. the notes linked to it
+    (+ authors): submitted, resubmitted and approved ones, drafts and returned notes only
+    for their author. `node` must come with its strategy."""
+    today = today or timezone.localdate()
+    tree = strategy_tree(strategy=node.strategy, today=today)
+    by_id = {t.node.id: t for t in tree.walk()}
+    here = by_id[node.id]
+    ancestors: list[TreeNode] = []
+    parent_id = here.node.parent_id
+    while parent_id is not None:
+        ancestors.insert(0, by_id[parent_id])
+        parent_id = by_id[parent_id].node.parent_id
+
+    indicators = list(
+        Indicator.objects.filter(node=node).select_related("owner").order_by("name", "id")
+    )
+    periods: dict[int, list[IndicatorPeriod]] = defaultdict(list)
+    for p in (
+        IndicatorPeriod.objects.filter(indicator__node=node)
+        .select_related("recorded_by")
+        .order_by("indicator_id", "period_start")
+    ):
+        periods[p.indicator_id].append(p)
+    summaries = {s.indicator.id: s for s in here.indicators}
+    details = [
+        IndicatorDetail(
+            indicator=ind,
+            summary=summaries.get(ind.id) or IndicatorSummary(indicator=ind),
+            rows=_period_rows(ind, periods[ind.id], today),
+        )
+        for ind in indicators
+    ]
+
+    milestones = list(
+        Milestone.objects.filter(node=node).select_related("owner").order_by("due_on", "id")
+    )
+    shared = [NoteState.SUBMITTED, NoteState.RESUBMITTED, NoteState.APPROVED]
+    notes = list(
+        ProgressNote.objects.filter(links__node=node)
+        .filter(Q(state__in=shared) | Q(author_id=getattr(user, "pk", None)))
+        .select_related("author")
+        .order_by("-as_of", "-id")[:note_limit]
+    )
+    return NodeDetail(
+        tree=tree,
+        node=here,
+        ancestors=ancestors,
+        indicators=details,
+        milestones=milestones,
+        notes=notes,
+    )

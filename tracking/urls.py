@@ -1,5 +1,8 @@
 """Browser pages of the tracker. The pages live in `tracking`, not `strategy`, because
-they show statuses, which `tracking` computes (`strategy` never imports `tracking`)."""
+they show statuses, which `tracking` computes (`strategy` never imports `tracking`).
+
+Every POST below is a small form on a page (with its CSRF token) that calls one service
+and redirects back; "record value" also answers htmx with the indicator's section."""
 
 from django.urls import path
 
@@ -8,4 +11,15 @@ from tracking import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("strategies/<int:pk>/", views.strategy_detail, name="strategy-detail"),
+    path("nodes/<int:pk>/", views.node_detail_page, name="node-detail"),
+    path("nodes/<int:pk>/notes/new/", views.note_create_page, name="note-create"),
+    path("indicators/<int:pk>/record/", views.indicator_record, name="indicator-record"),
+    path("notes/mine/", views.my_notes, name="my-notes"),
+    path("notes/<int:pk>/", views.note_detail, name="note-detail"),
+    path("notes/<int:pk>/edit/", views.note_edit_page, name="note-edit"),
+    path("notes/<int:pk>/submit/", views.note_submit_view, name="note-submit"),
+    path("notes/<int:pk>/review/", views.note_review, name="note-review"),
+    path("notes/<int:pk>/delete/", views.note_delete_view, name="note-delete"),
+    path("notes/<int:pk>/supersede/", views.note_supersede_view, name="note-supersede"),
+    path("review/", views.review_queue_page, name="review-queue"),
 ]

@@ -9,14 +9,16 @@ bold markers, escapes) or one paragraph per line from a DOCX. The parser works i
 each a small function, so a new layout quirk has one obvious home:
 
 1. `_normalise`       characters: line endings, control characters, odd spaces.
-2. `_clean_line`      one line: Markdown syntax, table pipes, portion marks, bullets.
+2. `_clean_lines`     each line: Markdown syntax, table pipes, portion marks, bullets; and
+                      what the line is (furniture, date, heading, label, text) — once.
 3. `_read_metadata`   title, mission, period and dates, before any line is dropped.
 4. `_drop_furniture`  banners, page numbers, contents entries, running headers, date lines.
 5. `_paragraphs`      lines → paragraphs: unwrap, rejoin paragraphs cut by page breaks.
 6. `_Reader`          a small state machine over paragraphs: sections, items, labels.
 7. `_merge`           one item per (kind, code), discrepancies between sections, the tree.
 
-`parse_ics` never raises: the worst input gives an empty document with warnings.
+`parse_ics` never raises: the worst input gives an empty document with warnings. Also
+public: `title_key` (how titles are compared) and `linkage_tags` (narrative → "NSS Pillar 2").
 """
 
 from __future__ import annotations
@@ -72,6 +74,13 @@ _QUOTE_FOLD = str.maketrans(
 )
 
 
+def _first_words(text: str, count: int) -> set[str]:
+    """The first words of a line, lower case, without surrounding punctuation: a cheap
+    test run on every line before the costly patterns (section, date, banner)."""
+    words = text[:60].lower().replace("/", " ").split(None, count)[:count]
+    return {word.strip("().:|-–—#") for word in words}
+
+
 def _fold(text: str) -> str:
     """Lower case, straight quotes, ASCII dashes, single spaces: for comparing, never shown."""
     return " ".join(text.translate(_QUOTE_FOLD).lower().split())
@@ -105,7 +114,7 @@ def _sort_key(kind: str, code: str) -> tuple[int, tuple[int, ...]]:
 _LINE_BREAK_RE = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")  # VT: Word's line break
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
 _INVISIBLE_RE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")  # soft hyphen, zero widths
-_ODD_SPACE_RE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_ODD_SPACE_RE = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 # Symbol-font bullets that PDF extraction leaves in the private use area.
 _PRIVATE_BULLET_RE = re.compile(r"[\uf0a7\uf0b7\uf076\uf0d8\uf0fc\uf0a8]")
 _PRIVATE_RE = re.compile(r"[\ue000-\uf8ff]")
@@ -119,6 +128,7 @@ def _normalise(text: str) -> tuple[str, float]:
     text = _CONTROL_RE.sub("", text)
     text = _INVISIBLE_RE.sub("", text)
     text = _ODD_SPACE_RE.sub(" ", text)
+    text = text.replace("\t", "  ")  # a tab separates table cells: see `_CELL_GAP_RE`
     text = _PRIVATE_BULLET_RE.sub("•", text)
     # Private-use characters are dropped: `_clean_line` borrows that range for escapes.
     text = _PRIVATE_RE.sub("", text)
@@ -141,7 +151,7 @@ _ITEM_LABEL = (
     r"\s*(?:#|no\.|number\b)?\s*"
     r"\d{1,4}(?:\.\d{1,4}){0,2}(?![\d.]*\d)"
 )
-_RULE_RE = re.compile(r"(?:[-*_=]\s*){3,}")
+_RULE_RE = re.compile(r"(?:[-*_=+|:]\s*){3,}")  # also pandoc grid-table borders
 _MD_HEADING_RE = re.compile(r"#{1,6}(?:\s(.*))?")
 _TOC_LINK_RE = re.compile(r"(?:[-*+]\s+|\d+\.\s+)?\[[^\]\n]+\]\(#[^)\n]*\)")
 _BLOCKQUOTE_RE = re.compile(r"^(?:>\s?)+")
@@ -169,10 +179,11 @@ _ITALIC_UNDERSCORE_RE = re.compile(r"(?<!\w)_(?=[^\s_])([^_\n]*?[^\s_])_(?!\w)")
 _PORTION_MARK_RE = re.compile(
     r"^\((?:U|SBU|C|S|TS|CUI|U//FOUO|SBU//NF|SBU//NOFORN|U//SBU)\)\s*", re.IGNORECASE
 )
-_BULLET_GLYPH_RE = re.compile(r"^[•▪◦●‣■□➢►✓]\s*")
+_BULLET_GLYPHS = "•▪◦●‣■□➢►✓"
+_BULLET_GLYPH_RE = re.compile(rf"^[{_BULLET_GLYPHS}]\s*")
 _SPACES_RE = re.compile(r"\s+")
 # Anything `_clean_line` may need to undo: Markdown, HTML, table pipes, portion marks, rules.
-_MARKUP_RE = re.compile(r"[#*_>\\\[<&|]|^\(|^[-=]\s?[-=]")
+_MARKUP_RE = re.compile(r"[#*_>\\\[<&|]|^[(+]|^[-=]\s?[-=]")
 
 
 def _protect_escapes(text: str) -> str:
@@ -202,11 +213,19 @@ def _table_row(text: str) -> str | None:
     cells = [cell for cell in cells if cell]
     if not cells:
         return ""
-    first = _item_heading(cells[0])
-    if len(cells) > 1 and first is not None and first.bare:
-        # | Mission Goal 1 | Title | — the cell boundary is the separator.
+    if len(cells) > 1 and _is_bare_heading(cells[0].rstrip(":")):
+        # | Mission Goal 1 | Title |, | Justification | Text | — the cell boundary separates.
         return f"{cells[0].rstrip(':')}: {' '.join(cells[1:])}"
     return " ".join(cells)
+
+
+def _is_bare_heading(text: str) -> bool:
+    """An item label and code, or a narrative label, with nothing after it."""
+    heading = _item_heading(text)
+    if heading is not None:
+        return heading.bare
+    label = _narrative_label(text)
+    return label is not None and not label.rest
 
 
 def _strip_markup(text: str) -> tuple[str, bool]:
@@ -243,48 +262,26 @@ def _strip_markup(text: str) -> tuple[str, bool]:
 
 
 def _clean_line(raw: str) -> _Line:
-    """One line without Markdown syntax, its shape known; blank for rules and
-    anchor-only contents lines."""
-    text = _SPACES_RE.sub(" ", raw.strip())
+    """One line without Markdown syntax; blank for a horizontal rule."""
+    if "  " in raw:  # "Mission Goal 1      Title": a table's cells, before spaces collapse
+        raw = _CELL_GAP_RE.sub(_cell_gap_to_colon, raw, count=1)
+    text = " ".join(raw.split())
     heading = False
     if _MARKUP_RE.search(text):  # most lines of a PDF's text have nothing to strip
-        if _RULE_RE.fullmatch(text) or _TOC_LINK_RE.fullmatch(text):
+        if _RULE_RE.fullmatch(text):
             return _Line("")
+        if _TOC_LINK_RE.fullmatch(text):  # "- [Mission Goals](#goals)"
+            return _Line(_strip_markup(text)[0], shape="contents")
         text, heading = _strip_markup(text)
-    if len(text) > 1:
+    if len(text) > 1 and text[0] in _BULLET_GLYPHS:
         text = _BULLET_GLYPH_RE.sub("- ", text)
     return _Line(text, heading)
-
-
-def _line_shape(line: _Line) -> str:
-    """`_shape`, plus the two kinds of line that are dropped: page furniture and dates."""
-    if _is_furniture(line.text):
-        return "furniture"
-    if _date_statements(line.text) is not None:
-        return "date"
-    return _shape(line)
-
-
-def _clean_lines(raw_lines: list[str]) -> list[_Line]:
-    lines: list[_Line] = []
-    pending_bullet = False  # a bullet glyph alone on its line belongs to the next line
-    for raw in raw_lines:
-        line = _clean_line(raw)
-        if _BULLET_GLYPH_RE.fullmatch(line.text):
-            pending_bullet = True
-            continue
-        if pending_bullet and line.text:
-            line.text, pending_bullet = f"- {line.text}", False
-        if line.text:
-            line.shape = _line_shape(line)
-        lines.append(line)
-    return lines
 
 
 # --- Recognising structure (used by several passes) ----------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _ItemHeading:
     family: str  # "goal", "objective" or "sub"
     prefix: str  # "mission", "management" or ""
@@ -362,22 +359,40 @@ def _resolve_kind(heading: _ItemHeading, context: str, section: str) -> str | No
     return mission_kinds.get(depth)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Label:
     field: str  # one of FIELDS
     rest: str  # text on the same line after the label
 
 
-_LABEL_RE = re.compile(
-    r"(?:(?P<description>(?:goal\s+)?descriptions?\s*(?:\(s\)\s*)?(?:(?:and|&)\s*linkages?)?"
+_LABEL_NAMES = (
+    r"(?P<description>(?:goal\s+)?descriptions?\s*(?:\(s\)\s*)?(?:(?:and|&)\s*linkages?)?"
     r"|linkages?)"
     r"|(?P<justification>(?:(?:mission|management)\s+)?"
     rf"(?:(?:sub\s?[{_DASHES}]?\s?)?objective\s+|goal\s+)?justifications?)"
     r"|(?P<risks>risks?(?:\s+(?:considerations?|assessments?|factors|analysis))?"
-    r"(?:\s+(?:and|&)\s+mitigations?)?))"
-    rf"(?:(?:\s*:|\s+[{_DASHES}]|\s*[.–—](?=\s|$))\s*(?P<rest>.*))?",
+    r"(?:\s+(?:and|&)\s+mitigations?)?)"
+)
+_LABEL_RE = re.compile(
+    rf"(?:{_LABEL_NAMES})"
+    rf"(?:(?:\s*[:|]|\s+[{_DASHES}]|\s*[.–—](?=\s|$))\s*(?P<rest>.*))?",
     re.IGNORECASE | re.DOTALL,
 )
+
+
+# A table cell boundary after a label or an item code, as pdftotext -layout (runs of spaces)
+# or a DOCX table (tab) leaves it: "Mission Goal 1      Title", "Justification\tText".
+_CELL_GAP_RE = re.compile(rf"^\s*((?:{_ITEM_LABEL})|(?:{_LABEL_NAMES}))\s{{2,}}(?=\S)", re.I)
+
+
+def _cell_gap_to_colon(match: re.Match[str]) -> str:
+    label = match.group(1).rstrip()
+    following = match.string[match.end()]
+    # Justified -layout text pads every gap, and its next word may be lower case; a cell
+    # label is written with single spaces and the next cell starts a sentence or a title.
+    if "  " in label or not label[0].isupper() or following.islower():
+        return match.group(0)
+    return f"{label}: "
 
 
 def _narrative_label(text: str) -> _Label | None:
@@ -390,11 +405,14 @@ def _narrative_label(text: str) -> _Label | None:
     return _Label(field=name, rest=(match.group("rest") or "").strip())
 
 
-_SECTION_WORDS_RE = re.compile(
-    r"contents|priorit|framework|goal|objective|management|annex|appendi|acronym|abbreviation"
-    r"|glossary|attachment|references|endnotes",
-    re.IGNORECASE,
-)
+# The words a section heading can start with, after any "1." / "II." / "Section 2:".
+_SECTION_FIRST_WORDS = frozenset({
+    "table", "contents", "chief", "com", "ambassador", "ambassador's", "ambassadors",
+    "mission", "management", "strategic", "ics", "integrated", "country", "results",
+    "framework", "detailed", "goals", "goal", "annex", "annexes", "appendix", "appendices",
+    "acronyms", "abbreviations", "glossary", "attachment", "attachments", "references",
+    "endnotes",
+})  # fmt: skip
 _SECTION_NUMBER_RE = re.compile(
     r"^(?:(?:section|part|chapter)\s+)?(?:\d{1,2}|[ivx]{1,4}|[a-h])(?:\s*[.):]\s*|\s+-\s*|\s+)"
 )
@@ -421,8 +439,9 @@ _SECTION_PATTERNS = [
     (
         "detail",
         re.compile(
-            r"(?:detailed )?(?:mission )?goals?(?:,? (?:and )?(?:mission )?objectives?)?"
-            r"(?:,? (?:and )?sub-?objectives?)?|mission objectives"
+            r"(?:detailed |strategic |country )?(?:mission )?goals?"
+            r"(?:,? (?:and )?(?:mission )?objectives?)?"
+            r"(?:,? (?:and )?sub-?objectives?)?"
         ),
     ),
     (
@@ -435,13 +454,13 @@ _SECTION_PATTERNS = [
 ]
 
 
-def _section_kind(text: str) -> tuple[str, bool] | None:
+def _section_kind(text: str, check_item: bool = True) -> tuple[str, bool] | None:
     """("com" | "framework" | "detail" | "management" | "toc" | "other", is_contents_entry)
     when the paragraph is a section heading, optionally numbered ("1.", "II.", "Section 2:")
     and, in a table of contents, followed by a page number."""
-    if len(text) > 110 or not _SECTION_WORDS_RE.search(text):
+    if len(text) > 110 or _SECTION_FIRST_WORDS.isdisjoint(_first_words(text, 4)):
         return None
-    if len(text.split()) > 14 or _item_heading(text) is not None:
+    if len(text.split()) > 14 or (check_item and _item_heading(text) is not None):
         return None  # "Mission Goal 1" is an item, not "Mission Goals" on page 1
     folded = _SECTION_NUMBER_RE.sub("", _fold(text), count=1)
     folded = re.sub(r"\([^)]*\)", " ", folded)  # "Chief of Mission (COM) Priorities"
@@ -453,7 +472,7 @@ def _section_kind(text: str) -> tuple[str, bool] | None:
     folded = " ".join(re.sub(r"[^a-z0-9\- ,]", " ", folded).split()).strip(" -,")
     for kind, pattern in _SECTION_PATTERNS:
         if pattern.fullmatch(folded):
-            return kind, contents_entry
+            return kind, contents_entry and kind != "other"  # "Annex 1" is no page number
     return None
 
 
@@ -463,11 +482,11 @@ _BULLET_RE = re.compile(r"(?:[-*+•▪◦●‣]\s+|\(?(?:\d{1,2}|[a-h])[.)]\s+
 def _shape(line: _Line) -> str:
     """What a line (or paragraph) is, as far as unwrapping cares."""
     text = line.text
-    if _section_kind(text):
-        return "section"
     heading = _item_heading(text)
     if heading is not None:
         return "bare_item" if heading.bare else "item"
+    if _section_kind(text, check_item=False):
+        return "section"
     label = _narrative_label(text)
     if label is not None:
         return "label" if label.rest else "bare_label"
@@ -506,7 +525,7 @@ _MONTH = (
 _DATE = (
     rf"(?:{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?\d{{4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
-    r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4})"
+    r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{4})"
 )
 _DATE_STATEMENT_RE = re.compile(
     r"(?P<label>(?:originally\s+|initially\s+|first\s+)?approved(?:\s+on)?"
@@ -517,7 +536,10 @@ _DATE_STATEMENT_RE = re.compile(
     rf"\s*[:{_DASHES}]?\s*(?P<date>{_DATE})",
     re.IGNORECASE,
 )
-_DATE_WORDS_RE = re.compile(r"approv|review|updat|revis", re.IGNORECASE)
+_DATE_FIRST_WORDS = frozenset({
+    "approved", "originally", "initially", "first", "date", "last", "reviewed", "updated",
+    "revised",
+})  # fmt: skip
 
 
 def _parse_date(text: str) -> date | None:
@@ -549,22 +571,24 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def _date_statements(text: str) -> list[tuple[str, date]] | None:
+def _date_statements(text: str) -> list[tuple[str, date | None]] | None:
     """[("approved" | "reviewed", date), ...] when the line consists only of date
-    statements ("Originally Approved: August 2018"), else None."""
-    if len(text) > 200 or not _DATE_WORDS_RE.search(text):
+    statements ("Originally Approved: August 2018"), perhaps beside a page number; else
+    None. A date that is no full date ("2020", "February 30") comes back as None."""
+    if len(text) > 200 or _DATE_FIRST_WORDS.isdisjoint(_first_words(text, 1)):
         return None
     if not _DATE_STATEMENT_RE.match(text):
         return None
-    statements: list[tuple[str, date]] = []
-    for match in _DATE_STATEMENT_RE.finditer(text):
-        parsed = _parse_date(match.group("date"))
-        if parsed is None:
-            return None
-        which = "approved" if "approv" in match.group("label").lower() else "reviewed"
-        statements.append((which, parsed))
-    residue = _DATE_STATEMENT_RE.sub("", text).strip(f" |,;./(){_DASH_CHARS}")
-    return statements if not residue else None
+    residue = _PAGE_PHRASE_RE.sub("", _DATE_STATEMENT_RE.sub("", text))
+    if residue.strip(f" |,;./(){_DASH_CHARS}"):
+        return None
+    return [
+        (
+            "approved" if "approv" in match.group("label").lower() else "reviewed",
+            _parse_date(match.group("date")),
+        )
+        for match in _DATE_STATEMENT_RE.finditer(text)
+    ]
 
 
 _KIND_RE = re.compile(
@@ -591,6 +615,8 @@ _NOT_A_NAME_RE = re.compile(
     r"|updated|page)\b",
     re.IGNORECASE,
 )
+# Words that start a sentence mentioning the strategy, not a country's name.
+_NOT_NAMES = {"mission", "embassy", "this", "the", "our", "an", "a", "its", "each", "that"}
 _SMALL_WORDS = {"of", "and", "the", "to", "for", "in", "on", "at", "de", "da", "du", "del"}
 _MISSION_MENTION_RE = re.compile(r"\bMission\s+([A-Z][a-z]{2,})\b")
 _NOT_COUNTRIES = {
@@ -607,6 +633,7 @@ class _Metadata:
     period: tuple[int, int] | None = None
     approved_on: date | None = None
     reviewed_on: date | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _title_case(name: str) -> str:
@@ -631,7 +658,7 @@ def _clean_name(text: str) -> str:
         return ""
     if re.search(r"\d", text) or _NOT_A_NAME_RE.search(text) or _is_furniture(text):
         return ""
-    if text[0].islower() or text.endswith(".") or text.lower() in ("mission", "embassy"):
+    if text[0].islower() or text.endswith(".") or text.lower() in _NOT_NAMES:
         return ""
     return _title_case(text) if text.isupper() else text
 
@@ -684,6 +711,7 @@ def _read_mission_fallback(meta: _Metadata, top: list[str], lines: list[_Line]) 
     mentions = Counter(
         name
         for line in lines
+        if "Mission " in line.text
         for name in _MISSION_MENTION_RE.findall(line.text)
         if name not in _NOT_COUNTRIES
     )
@@ -706,7 +734,9 @@ def _read_metadata(lines: list[_Line]) -> _Metadata:
         if line.shape != "date":
             continue
         for which, when in _date_statements(line.text) or []:
-            if which == "approved" and meta.approved_on is None:
+            if when is None:
+                meta.warnings.append(f"“{line.text}” gives no full date; it was not recorded.")
+            elif which == "approved" and meta.approved_on is None:
                 meta.approved_on = when
             elif which == "reviewed":
                 reviewed.append(when)
@@ -727,15 +757,22 @@ _BANNER_RE = re.compile(
     r"|\bclassification\s*:",
     re.IGNORECASE,
 )
+# The words a banner line can start with (a page number may come first).
+_BANNER_FIRST_WORDS = frozenset({
+    "unclassified", "sensitive", "for", "approved", "cleared", "sbu", "confidential",
+    "secret", "top", "limited", "controlled", "cui", "public", "noforn", "fouo", "lou",
+    "classification", "page",
+})  # fmt: skip
 _PAGE = (
     r"page\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|\d{1,4}\s*\|\s*p\s?a\s?g\s?e"
-    r"|page\s*\|\s*\d{1,4}|\d{1,4}\s*(?:of|/)\s*\d{1,4}|\d{1,4}|\[\d{1,4}\]"
+    r"|page\s*\|\s*\d{1,4}|\d{1,4}\s*(?:of|/)\s*\d{1,4}|\d{1,3}|\[\d{1,4}\]"
     rf"|[{_DASHES}]\s*\d{{1,4}}\s*[{_DASHES}]"
 )
 _PAGE_LINE_RE = re.compile(_PAGE, re.IGNORECASE)
 _PAGE_PHRASE_RE = re.compile(rf"\b(?:{_PAGE})\b", re.IGNORECASE)
 _ROMAN_PAGE_RE = re.compile(r"[ivxlc]{1,7}")  # front-matter page numbers, lower case only
 _FURNITURE_PUNCTUATION = f" |/(),:.{_DASH_CHARS}"
+_DIGITS_RE = re.compile(r"\d+")
 _DOT_LEADER_RE = re.compile(r"(?:(?:\.\s?){5,}|…{2,}|\s_{4,})\s*\d{0,4}\s*$")
 
 
@@ -746,14 +783,25 @@ def _is_furniture(text: str) -> bool:
         return False
     if _PAGE_LINE_RE.fullmatch(text) or _ROMAN_PAGE_RE.fullmatch(text):
         return True
+    first = _first_words(text, 2)
+    if _BANNER_FIRST_WORDS.isdisjoint(first) and not any(word.isdigit() for word in first):
+        return False
     residue, banners = _BANNER_RE.subn(" ", text)
     if not banners:
         return False
     return not _PAGE_PHRASE_RE.sub(" ", residue).strip(_FURNITURE_PUNCTUATION)
 
 
+def _has_dot_leader(text: str) -> bool:
+    """A contents line: "Mission Goals and Objectives ........ 4"."""
+    if ".." not in text and ". ." not in text and "…" not in text and "__" not in text:
+        return False
+    return _DOT_LEADER_RE.search(text) is not None
+
+
 def _header_key(text: str) -> str:
-    return re.sub(r"\d+", "#", _fold(text))
+    """Page numbers differ between repeats of a running header ("China | 3", "China | 4")."""
+    return _DIGITS_RE.sub("#", text.lower())
 
 
 def _running_headers(lines: list[_Line]) -> set[str]:
@@ -783,16 +831,76 @@ def _drop_furniture(lines: list[_Line]) -> list[_Line]:
         if not text:
             kept.append(line)
             continue
-        if (
-            line.shape in ("furniture", "date")
-            or (len(text) < 300 and _DOT_LEADER_RE.search(text))
-            or (headers and not after_bare_item and _header_key(text) in headers)
+        if len(text) < 300 and _has_dot_leader(text):
+            # Kept, marked: the reader must know it is in a table of contents.
+            kept.append(_Line(_DOT_LEADER_RE.sub("", text).strip(), shape="contents"))
+            continue
+        if line.shape in ("furniture", "date") or (
+            headers and not after_bare_item and _header_key(text) in headers
         ):
             continue
         # A title on the line after "Mission Goal 2" repeats wherever the goal does.
         after_bare_item = line.shape == "bare_item"
         kept.append(line)
     return kept
+
+
+# --- Classifying lines (pass 2 continued) ------------------------------------------------
+
+_SPECIAL_STARTS = f"ivxlc([{_BULLET_GLYPHS}*+…{_DASH_CHARS}"  # roman page numbers, bullets
+_ITEM_AND_LABEL_WORDS = frozenset({
+    "mission", "management", "goal", "objective", "sub-objective", "subobjective", "sub",
+    "description", "descriptions", "linkage", "linkages", "justification", "risk", "risks",
+    "section", "part", "chapter",
+})  # fmt: skip
+_INTERESTING_PREFIXES = frozenset(
+    word[:4]
+    for word in _SECTION_FIRST_WORDS
+    | _DATE_FIRST_WORDS
+    | _BANNER_FIRST_WORDS
+    | _ITEM_AND_LABEL_WORDS
+)
+
+
+def _plainly_prose(line: _Line) -> bool:
+    """True for a line no pattern can apply to, judged from its first words alone: most
+    lines of a long document, which then cost almost nothing to classify."""
+    text = line.text
+    if line.heading or text[0] in _SPECIAL_STARTS or text[0].isdigit():
+        return False
+    words = text[:60].replace("/", " ").split(None, 4)[:4]
+    if not words:
+        return False
+    if len(words[0]) <= 3 and words[0][-1] in ".)":  # "a) ", "iv. "
+        return False
+    return _INTERESTING_PREFIXES.isdisjoint(word.strip("().:|-–—#").lower()[:4] for word in words)
+
+
+def _line_shape(line: _Line) -> str:
+    """`_shape`, plus the two kinds of line that are dropped: page furniture and dates."""
+    if _plainly_prose(line):
+        return "text"
+    if _is_furniture(line.text):
+        return "furniture"
+    if _date_statements(line.text) is not None:
+        return "date"
+    return _shape(line)
+
+
+def _clean_lines(raw_lines: list[str]) -> list[_Line]:
+    lines: list[_Line] = []
+    pending_bullet = False  # a bullet glyph alone on its line belongs to the next line
+    for raw in raw_lines:
+        line = _clean_line(raw)
+        if len(line.text) == 1 and line.text in _BULLET_GLYPHS:
+            pending_bullet = True
+            continue
+        if pending_bullet and line.text:
+            line.text, pending_bullet = f"- {line.text}", False
+        if line.text and line.shape == "text":
+            line.shape = _line_shape(line)
+        lines.append(line)
+    return lines
 
 
 # --- 5. Paragraphs -------------------------------------------------------------------------
@@ -807,6 +915,7 @@ _CONTINUATION_WORDS = frozenset({
     "both", "either", "such", "including", "among", "per", "via",
 })  # fmt: skip
 _HYPHEN_END_RE = re.compile(r"([A-Za-z]+)-$")
+_COMPOUND_BREAK_RE = re.compile(r"[A-Za-z.]-$")  # a line cut inside a hyphenated word
 _WORD_START_RE = re.compile(r"[a-z]+")
 
 
@@ -829,6 +938,8 @@ class _Vocabulary:
 class _Paragraph:
     text: str
     heading: bool = False
+    contents: bool = False  # a table-of-contents entry ("Mission Goals ..... 4")
+    after_gap: bool = False  # a blank line came before it
 
 
 def _wrap_width(lines: list[_Line]) -> int | None:
@@ -862,7 +973,9 @@ def _continues(
     previous: str, para_shape: str, line: _Line, shape: str, width: int | None, gap: bool
 ) -> bool:
     """Whether `line` goes on the paragraph whose last line is `previous`."""
-    if para_shape in ("section", "bare_item", "bare_label", "heading") or line.heading:
+    if para_shape in ("section", "bare_item", "bare_label", "heading", "contents"):
+        return False
+    if line.heading or shape == "contents":
         return False
     text = line.text
     terminal = bool(_TERMINAL_RE.search(previous))
@@ -878,8 +991,12 @@ def _continues(
         return shape in ("bare_item", "bare_label") and full_line and not terminal
     if starts_lower or _last_word(previous) in _CONTINUATION_WORDS:
         return True
-    if width is None:  # one paragraph per line
-        return False
+    if _COMPOUND_BREAK_RE.search(previous[-3:]):  # "U.S.-" + "China"
+        return True
+    if width is None:
+        # One paragraph per line — unless a long line stops mid-sentence, which only a
+        # wrapped paragraph does ("…we will also protect the many" / "Americans who…").
+        return not terminal and len(previous) >= 40
     if terminal:  # a sentence ended: a new paragraph only if the next word would have fitted
         return len(previous) + 1 + len(text.split(None, 1)[0]) > width
     return True
@@ -905,14 +1022,17 @@ def _append(pieces: list[str], text: str, vocabulary: _Vocabulary) -> None:
 
 
 def _paragraphs(lines: list[_Line], vocabulary: _Vocabulary) -> list[_Paragraph]:
+    """Lines into paragraphs: a line joins the paragraph above when `_continues` says the
+    sentence goes on, across a blank line or a dropped page footer too."""
     width = _wrap_width(lines)
     paragraphs: list[_Paragraph] = []
     pieces: list[str] = []
-    para_shape, heading, previous, gap = "text", False, "", False
+    para_shape, heading, previous, gap, para_gap = "text", False, "", False, False
 
     def flush() -> None:
         if pieces:
-            paragraphs.append(_Paragraph("".join(pieces), heading))
+            text = "".join(pieces)
+            paragraphs.append(_Paragraph(text, heading, para_shape == "contents", para_gap))
             pieces.clear()
 
     for line in lines:
@@ -925,7 +1045,7 @@ def _paragraphs(lines: list[_Line], vocabulary: _Vocabulary) -> list[_Paragraph]
         else:
             flush()
             pieces.append(line.text)
-            para_shape, heading = shape, line.heading
+            para_shape, heading, para_gap = shape, line.heading, gap
         previous, gap = line.text, False
     flush()
     return paragraphs
@@ -947,6 +1067,10 @@ class _Occurrence:
     @property
     def key(self) -> tuple[str, str]:
         return (self.kind, self.code)
+
+
+def _last_line(text: str) -> str:
+    return text.rsplit("\n", 1)[-1]
 
 
 def _default_field(kind: str) -> str:
@@ -971,10 +1095,16 @@ class _Reader:
         self.field: str | None = None
         self.expect_title = False
         self.region_start = 0  # index of the section's first occurrence
+        self.listed_in_contents: set[str] = set()  # headings an unnumbered contents listed
+        self.contents_numbered = False  # the contents gave page numbers
 
     def feed(self, paragraph: _Paragraph) -> None:
         text = paragraph.text
-        section = _section_kind(text)
+        if paragraph.contents:
+            self._contents_entry()
+            return
+        heading = _item_heading(text)
+        section = None if heading else _section_kind(text, check_item=False)
         if section is not None:
             self._enter(*section)
             return
@@ -982,7 +1112,6 @@ class _Reader:
             if len(text) <= 150 and _narrative_label(text) is None:
                 return  # a contents entry without page number
             self.section = "preamble"
-        heading = _item_heading(text)
         if heading is not None and self._start_item(heading):
             return
         label = _narrative_label(text)
@@ -995,11 +1124,23 @@ class _Reader:
             self.current.title, self.expect_title = text, False
             return
         self.expect_title = False
-        self._add_text(text)
+        self._add_text(text, tight=not paragraph.after_gap)
+
+    def _contents_entry(self) -> None:
+        """ "Mission Strategic Framework ..... 4": a contents list, even without its heading."""
+        if self.section != "toc":
+            self._enter("toc", contents_entry=False)
+        self.contents_numbered = True
 
     def _enter(self, section: str, contents_entry: bool) -> None:
         if contents_entry:
-            return  # "Mission Strategic Framework 4" in a table of contents
+            self._contents_entry()
+            return
+        unnumbered_contents = self.section == "toc" and not self.contents_numbered
+        if unnumbered_contents and section not in self.listed_in_contents:
+            # Contents without page numbers: the section starts when its heading comes back.
+            self.listed_in_contents.add(section)
+            return
         self.current, self.field, self.expect_title = None, None, False
         self.section, self.region_start = section, len(self.occurrences)
         if section in ("framework", "detail"):
@@ -1033,13 +1174,19 @@ class _Reader:
             occurrence.source = "framework"
         self.section, self.region_start = "detail", len(self.occurrences)
 
-    def _add_text(self, text: str) -> None:
+    def _add_text(self, text: str, tight: bool = False) -> None:
         text = _PORTION_MARK_RE.sub("", text)  # "Justification: (SBU) The ..."
         if self.current is None:
-            if self.section == "com":
-                self.com.append(text)
-            return  # title page, introductions: not part of any item
-        self.current.fields[self.field or _default_field(self.current.kind)].append(text)
+            if self.section != "com":
+                return  # title page, introductions: not part of any item
+            target = self.com
+        else:
+            target = self.current.fields[self.field or _default_field(self.current.kind)]
+        if tight and target and _BULLET_RE.match(text) and _BULLET_RE.match(_last_line(target[-1])):
+            # A list item right under another (no blank line): one tight Markdown list.
+            target[-1] = f"{target[-1]}\n{text}"
+        else:
+            target.append(text)
 
 
 # --- 7. Merging ----------------------------------------------------------------------------
@@ -1239,6 +1386,17 @@ _ROMAN = {
     "ix": 9,
     "x": 10,
 }
+# Cheap test before the patterns: most narratives name no higher framework.
+_LINKAGE_WORDS = (
+    "security strategy",
+    "nss",
+    "strategic",
+    "jsp",
+    "regional",
+    "jrs",
+    "bureau",
+    "fbs",
+)
 _NSS = r"(?:national\s+security\s+strategy|NSS)"
 _JSP = r"(?:joint\s+strategic\s+(?:plan|goal\s+framework)|JSP)"
 _POSSESSIVE = r"(?:['’]s)?"
@@ -1283,6 +1441,9 @@ def linkage_tags(text: str) -> list[str]:
     """Tags for the higher frameworks a narrative names: "Pillar 2 of the National Security
     Strategy" → "NSS Pillar 2", "goal 2 of the State-USAID Joint Strategic Plan" → "JSP Goal
     2"; a framework named without a number gives the bare tag ("NSS", "JSP")."""
+    lowered = text.lower()
+    if not any(word in lowered for word in _LINKAGE_WORDS):
+        return []
     tags = [f"NSS Pillar {n}" for n in _numbered(_NSS_PILLAR_RES, text)]
     if not tags and _NSS_RE.search(text):
         tags.append("NSS")
@@ -1341,7 +1502,7 @@ def _parse(text: str) -> ParsedDocument:
     if doc.strategy_kind == "other" and (doc.com_priorities or doc.counts()[GOAL]):
         # No title line, but Chief of Mission Priorities and Mission Goals are ICS parts.
         doc.strategy_kind = "ics"
-    doc.warnings = merge_warnings + _document_warnings(doc, unreadable)
+    doc.warnings = meta.warnings + merge_warnings + _document_warnings(doc, unreadable)
     return doc
 
 
@@ -1350,7 +1511,9 @@ def parse_ics(text: str) -> ParsedDocument:
 
     Returns the metadata, the Chief of Mission Priorities, the merged tree (goals in code
     order, then management objectives) and every discrepancy between the document's
-    sections. Never raises: unreadable input gives an empty document with warnings.
+    sections. The strategy kind comes from the title line; without one, a document with
+    Mission Goals or Chief of Mission Priorities is an ICS, anything else "other".
+    Never raises: unreadable input gives an empty document with warnings.
     """
     try:
         return _parse(text)
