@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 PG_TEST_URL := postgres://postgres@127.0.0.1:5432/strategy_tracker
 SQLITE_TEST_URL := sqlite:///$(CURDIR)/var/test.sqlite3
 # For this one command only: DEBUG=false settings refuse to load without a key.
-CHECK_ENV := DEBUG=false SECRET_KEY=makemigrations-check-only-not-a-secret
+CHECK_ENV := DEBUG=false SECRET_KEY=makemigrations-check-only-not-a-secret DATABASE_URL=sqlite://:memory:
 
 # Exit 0 when PostgreSQL answers on 127.0.0.1:5432 (pg_isready if installed, else a
 # plain TCP connect).
