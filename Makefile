@@ -73,7 +73,7 @@ $(BIN)/ruff format --check .
 $(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 endef
 
-.PHONY: help venv run test test-sqlite lint format migrate demo worker clean docker-config-check
+.PHONY: help venv run test test-sqlite lint format migrate demo worker clean docker-config-check fuzz screenshots
 
 help: ## list these targets
 	@echo "Strategy Tracker - make targets:"
@@ -123,6 +123,10 @@ test-sqlite: venv ## the same suite forced onto SQLite (the embedded default)
 	@export DATABASE_URL="$(SQLITE_TEST_URL)"; \
 	$(call pytest_on,make test-sqlite)
 
+fuzz: venv ## fuzz every API operation, 1,000 examples each (FUZZ_SEED=n: new random inputs)
+	FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/api/test_schema_fuzz.py --create-db -q \
+		$${FUZZ_SEED:+--hypothesis-seed=$$FUZZ_SEED} $(PYTEST_ARGS)
+
 lint: venv ## ruff check + ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -144,6 +148,9 @@ worker: venv ## only the Celery worker with embedded beat (as in make run)
 clean: ## delete var/ (dev database, mail, queue, uploads, beat schedule) and caches; keeps .venv
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+screenshots: venv ## PNGs of the main pages at 1280 px into docs/screenshots/ (fresh demo database, Chromium)
+	$(BIN)/python -m tests.e2e.screenshots
 
 docker-config-check: venv ## check docker-compose.yml (parsed by a test; no Docker engine needed)
 	$(BIN)/pytest tests/test_docker_compose.py -q

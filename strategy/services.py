@@ -283,11 +283,19 @@ def _clean_linkages(linkages: Any) -> list[str]:
 
 @transaction.atomic
 def milestone_create(
-    *, node: Node, title: str, due_on, owner: User | None = None, by: User | None
+    *,
+    node: Node,
+    title: str,
+    due_on,
+    completed_on=None,
+    owner: User | None = None,
+    by: User | None,
 ) -> Milestone:
     require_role(by, node.strategy.mission_id, Role.MANAGER, "edit milestones")
     require_member(owner, node.strategy.mission_id)
-    milestone = Milestone(node=node, title=title.strip(), due_on=due_on, owner=owner)
+    milestone = Milestone(
+        node=node, title=title.strip(), due_on=due_on, completed_on=completed_on, owner=owner
+    )
     _clean(milestone, exclude=["node", "owner"])
     _save(milestone, by=by)
     return milestone

@@ -492,9 +492,9 @@ def note_return(
 
 
 @transaction.atomic
-def note_delete(*, note: ProgressNote, by: User) -> None:
+def note_delete(*, note: ProgressNote, by: User, expected_version: int | None = None) -> None:
     """The author deletes a note that was never approved and is not under review."""
-    fresh = _lock(note, None)
+    fresh = _lock(note, expected_version)
     require_role(by, fresh.strategy.mission_id, Role.ANALYST, "delete progress notes")
     if by.pk != fresh.author_id:
         raise PermissionDenied("Only the author may delete a note.")

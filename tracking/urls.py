@@ -2,7 +2,8 @@
 they show statuses, which `tracking` computes (`strategy` never imports `tracking`).
 
 Every POST below is a small form on a page (with its CSRF token) that calls one service
-and redirects back; "record value" also answers htmx with the indicator's section."""
+and redirects back; "record value" also answers htmx with the indicator's section. The
+strategy page's filters are a GET form that htmx also uses; history pages are read-only."""
 
 from django.urls import path
 
@@ -22,4 +23,7 @@ urlpatterns = [
     path("notes/<int:pk>/delete/", views.note_delete_view, name="note-delete"),
     path("notes/<int:pk>/supersede/", views.note_supersede_view, name="note-supersede"),
     path("review/", views.review_queue_page, name="review-queue"),
+    path("nodes/<int:pk>/history/", views.node_history, name="node-history"),
+    path("indicators/<int:pk>/history/", views.indicator_history, name="indicator-history"),
+    path("notes/<int:pk>/history/", views.note_history, name="note-history"),
 ]

@@ -1,7 +1,8 @@
 """HTML pages of the tracker: the home page, the strategy page (the whole tree with both
-statuses side by side), the node page with its indicators, charts and "record value"
-forms, the progress-note pages (write, edit, submit, review, supersede), the review queue
-and "my notes".
+statuses side by side, filtered in Python by `tracking.filters.TreeFilterForm`), the node
+page with its indicators, charts and "record value" forms, the progress-note pages (write,
+edit, submit, review, supersede), the review queue, "my notes", and the history pages of
+nodes, indicators and notes (from django-simple-history).
 
 The pages live in `tracking` because they show statuses, which `tracking` computes;
 `strategy` never imports `tracking`. Views are thin: who may see what comes from
@@ -15,7 +16,9 @@ test_node_page.py and test_note_pages.py pin the query counts.
 
 htmx: the "record value" form posts with `hx-post` and gets back the indicator's section
 (plus the node's status block, swapped out of band); without JavaScript the same view
-answers a normal POST with a redirect. One view, one service call, either way.
+answers a normal POST with a redirect. One view, one service call, either way. The
+strategy page's filter form is a GET form that htmx submits on every change, getting back
+only the tree partial (and the count, out of band).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import wraps
 from typing import Any, NamedTuple
 
@@ -39,9 +43,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from strategy.models import Milestone, Mission, Node, Role, Strategy
@@ -55,6 +60,7 @@ from strategy.selectors import (
     visible_strategies,
 )
 from tracking import status as st
+from tracking.filters import TreeFilterForm
 from tracking.fiscal import (
     PERIOD_MONTHS,
     Period,
@@ -70,7 +76,15 @@ from tracking.forms import (
     parse_sources,
 )
 from tracking.markdown import render_markdown
-from tracking.models import CumulativeMode, Indicator, NoteLink, NoteState, ProgressNote
+from tracking.models import (
+    CumulativeMode,
+    Indicator,
+    IndicatorPeriod,
+    NoteLink,
+    NoteSource,
+    NoteState,
+    ProgressNote,
+)
 from tracking.selectors import (
     IndicatorDetail,
     StrategyTree,
@@ -145,6 +159,7 @@ class MissionSection:
     mission: Mission
     role_label: str
     strategies: list[StrategySummary]
+    can_import: bool = False  # managers import ICS documents (strategy.views)
 
 
 @dataclass
@@ -177,39 +192,60 @@ def home(request: HttpRequest) -> HttpResponse:
             mission=mission,
             role_label=_role_label(user, mission.id),
             strategies=by_mission[mission.id],
+            can_import=has_role(user, mission.id, Role.MANAGER),
         )
         for mission in visible_missions(user=user)
     ]
-    context = {"sections": sections, "is_reviewer": _is_reviewer(user)}
+    context = {
+        "sections": sections,
+        "is_reviewer": _is_reviewer(user),
+        "can_import_new_mission": user.is_superuser,
+    }
     return render(request, "tracking/home.html", context)
 
 
 @login_required
 @require_safe
 def strategy_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One strategy: header, headline counts, priorities and the whole tree at a glance.
+    """One strategy: header, headline counts, priorities and the whole tree at a glance,
+    with filters (status, stale, kind, owner, search) applied to the built tree.
 
-    A strategy of a mission the user does not belong to is a 404, like one that does not
-    exist: the page never reveals that it is there.
+    The filter form is a GET form: without JavaScript it reloads the page; htmx asks for
+    the same URL with `HX-Request` and gets only the tree partial (plus the count, swapped
+    out of band), and pushes the URL so it can be shared and bookmarked. Filtering runs in
+    Python on the tree (`TreeFilterForm.apply`): no query is added. A strategy of a mission
+    the user does not belong to is a 404, like one that does not exist.
     """
     strategy = get_object_or_404(visible_strategies(user=request.user), pk=pk)
     tree = strategy_tree(strategy=strategy)
     rows = tree.walk()
+    filters = TreeFilterForm(request.GET or None, owners=[r.node.owner for r in rows])
+    shown = filters.apply(rows)
     sections = [
-        TreeSection("Mission goals and objectives", [r for r in rows if not r.node.is_management]),
-        TreeSection("Management objectives", [r for r in rows if r.node.is_management]),
+        TreeSection(
+            "Mission goals and objectives", [r for r in shown.rows if not r.node.is_management]
+        ),
+        TreeSection("Management objectives", [r for r in shown.rows if r.node.is_management]),
     ]
     context = {
         "strategy": strategy,
         "summary": StrategySummary.of(tree),
         "sections": [s for s in sections if s.rows],
+        "has_nodes": bool(rows),
+        "filters": filters,
+        "shown": shown,
         "today": tree.today,
-        # <meter> colours: below `low` off track, from `high` on track (settings thresholds).
-        "meter_low": round(settings.STATUS_OFF_TRACK_THRESHOLD * 100),
-        "meter_high": round(settings.STATUS_ON_TRACK_THRESHOLD * 100),
+        **_meter_thresholds(),
         "is_reviewer": _is_reviewer(request.user),
+        "can_import": has_role(request.user, strategy.mission_id, Role.MANAGER),
     }
-    return render(request, "tracking/strategy_detail.html", context)
+    if _is_htmx(request) and not _is_history_restore(request):
+        response = render(request, "tracking/_tree_swap.html", context)
+    else:
+        response = render(request, "tracking/strategy_detail.html", context)
+    # One URL, two representations: caches must not hand the partial to a full load.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 # --- Shared by the pages below ------------------------------------------------------------
@@ -225,6 +261,11 @@ def _meter_thresholds() -> dict[str, int]:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def _is_history_restore(request: HttpRequest) -> bool:
+    """htmx reloading a page for the back button (it has no snapshot): send the whole page."""
+    return request.headers.get("HX-History-Restore-Request") == "true"
 
 
 def _is_reviewer(user: UserLike) -> bool:
@@ -930,3 +971,325 @@ def my_notes(request: HttpRequest) -> HttpResponse:
         ),
     ]
     return render(request, "tracking/my_notes.html", {"groups": groups, "total": len(notes)})
+
+
+# --- History pages ------------------------------------------------------------------------
+#
+# Who changed what, when, from django-simple-history: each object's history rows come in
+# one query (newest first, with `history_user` and the foreign keys the page names joined
+# in), and consecutive rows of the same object are compared in Python with
+# `diff_against`. Fields that only echo others (versions, timestamps, rendered HTML, sort
+# keys) are left out. The pages are visible to whoever can see the object (404 otherwise).
+
+HISTORY_LIMIT = 500  # rows per history query; older ones are summarised, not shown
+LONG_TEXT = 160  # characters shown before a value folds into "Full text"
+_ALWAYS_HIDDEN = frozenset({"id", "version", "created_at", "updated_at"})
+_LABELS = {"url": "Link", "is_primary": "Primary node"}  # where the verbose name reads badly
+
+
+def _label(field: Any) -> str:
+    return _LABELS.get(field.name) or capfirst(field.verbose_name)
+
+
+class HistorySpec(NamedTuple):
+    """How to show one model's history rows: `related` are the foreign keys joined into the
+    query (shown by name; any other foreign key shows as its id), `hidden` the fields left
+    out, `verbs` the words for rows that create, change and delete."""
+
+    related: tuple[str, ...]
+    hidden: frozenset[str]
+    verbs: tuple[str, str, str] = ("Created", "Changed", "Deleted")
+
+
+NODE_HISTORY = HistorySpec(
+    related=("owner",), hidden=frozenset({"strategy", "parent", "parent_kind", "sort_key"})
+)
+INDICATOR_HISTORY = HistorySpec(related=("owner",), hidden=frozenset({"node"}))
+PERIOD_HISTORY = HistorySpec(
+    related=("recorded_by",),
+    hidden=frozenset({"indicator", "period_start", "period_end", "recorded_at"}),
+    verbs=("Added", "Changed", "Deleted"),
+)
+NOTE_HISTORY = HistorySpec(
+    related=("reviewed_by", "supersedes"),
+    hidden=frozenset(
+        {"strategy", "author", "body_html", "submitted_at", "reviewed_at", "approved_at"}
+    ),
+)
+NOTE_LINK_HISTORY = HistorySpec(
+    related=("node",), hidden=frozenset({"note", "node"}), verbs=("Added", "Changed", "Removed")
+)
+NOTE_SOURCE_HISTORY = HistorySpec(
+    related=(), hidden=frozenset({"note"}), verbs=("Added", "Changed", "Removed")
+)
+
+
+@dataclass
+class FieldChange:
+    """One field of one history row: its value before and after (text, "" for empty)."""
+
+    label: str
+    old: str
+    new: str
+
+    @staticmethod
+    def _is_long(value: str) -> bool:
+        return len(value) > LONG_TEXT or "\n" in value.strip()
+
+    @property
+    def old_is_long(self) -> bool:
+        return self._is_long(self.old)
+
+    @property
+    def new_is_long(self) -> bool:
+        return self._is_long(self.new)
+
+    @property
+    def old_short(self) -> str:
+        return Truncator(" ".join(self.old.split())).chars(LONG_TEXT)
+
+    @property
+    def new_short(self) -> str:
+        return Truncator(" ".join(self.new.split())).chars(LONG_TEXT)
+
+
+@dataclass
+class HistoryEntry:
+    """One history row as the page shows it."""
+
+    when: datetime
+    who: Any  # the user, or None for a system action (an import command, a migration)
+    kind: str  # "+", "~" or "-" (simple-history's history_type)
+    verb: str  # "Created", "Changed", …
+    subject: str  # what part of the object, e.g. "Link to Mission Objective 1.1"; "" itself
+    changes: list[FieldChange]
+    earlier_missing: bool = False  # a change whose previous row is beyond HISTORY_LIMIT
+
+
+@dataclass
+class HistoryLog:
+    """A list of entries, newest first, and how many rows were left out."""
+
+    entries: list[HistoryEntry]
+    truncated: bool = False
+
+
+def _display(record: Any, field: Any, value: Any, spec: HistorySpec) -> str:
+    """A field's value as text, without queries (foreign keys outside `spec.related` show
+    their id)."""
+    if value is None or value == "":
+        return ""
+    if field.is_relation:
+        if field.name in spec.related:
+            obj = getattr(record, field.name, None)
+            if obj is None:
+                return f"#{value} (deleted)"
+            if hasattr(obj, "get_username"):
+                return obj.get_full_name() or obj.get_username()
+            return getattr(obj, "label", None) or str(obj)
+        return f"#{value}"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%-d %b %Y, %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%-d %b %Y")
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _field_changes(record: Any, previous: Any, spec: HistorySpec) -> list[FieldChange]:
+    fields = {
+        f.name: f
+        for f in record.instance_type._meta.concrete_fields
+        if f.name not in _ALWAYS_HIDDEN and f.name not in spec.hidden
+    }
+    if record.history_type == "+":  # what it was created with
+        created = []
+        for f in fields.values():
+            text = _display(record, f, getattr(record, f.attname), spec)
+            if text:
+                created.append(FieldChange(_label(f), "", text))
+        return created
+    if record.history_type == "-" or previous is None:
+        return []
+    delta = record.diff_against(previous, included_fields=list(fields))
+    order = list(fields)
+    return [
+        FieldChange(
+            _label(fields[c.field]),
+            _display(previous, fields[c.field], c.old, spec),
+            _display(record, fields[c.field], c.new, spec),
+        )
+        for c in sorted(delta.changes, key=lambda c: order.index(c.field))
+    ]
+
+
+def _history_log(
+    records: Any, spec: HistorySpec, subject: Callable[[Any], str] = lambda record: ""
+) -> HistoryLog:
+    """Entries of history rows (a queryset or list ordered newest first, at most
+    HISTORY_LIMIT + 1 of them). Saves that changed no field shown are left out."""
+    rows = list(records[: HISTORY_LIMIT + 1])
+    truncated = len(rows) > HISTORY_LIMIT
+    rows = rows[:HISTORY_LIMIT]
+    older: dict[int, Any] = {}
+    entries: list[HistoryEntry] = []
+    for record in reversed(rows):  # oldest first, so each row meets its predecessor
+        previous = older.get(record.id)
+        older[record.id] = record
+        changes = _field_changes(record, previous, spec)
+        missing = record.history_type == "~" and previous is None
+        if record.history_type == "~" and not changes and not missing:
+            continue
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=record.history_user,
+                kind=record.history_type,
+                verb=spec.verbs["+~-".index(record.history_type)],
+                subject=subject(record),
+                changes=changes,
+                earlier_missing=missing,
+            )
+        )
+    entries.reverse()
+    return HistoryLog(entries, truncated)
+
+
+def _newest_first(history: Any, spec: HistorySpec) -> Any:
+    return history.select_related("history_user", *spec.related).order_by(
+        "-history_date", "-history_id"
+    )
+
+
+def _merge(*logs: HistoryLog) -> HistoryLog:
+    entries = sorted((e for log in logs for e in log.entries), key=lambda e: e.when, reverse=True)
+    return HistoryLog(entries, any(log.truncated for log in logs))
+
+
+@dataclass
+class HistorySection:
+    title: str
+    log: HistoryLog
+    empty: str
+    compact: bool = False  # one table row per entry (many small changes, e.g. periods)
+
+
+def _history_page(
+    request: HttpRequest,
+    *,
+    title: str,
+    eyebrow: str,
+    strategy: Strategy,
+    back_url: str,
+    back_label: str,
+    sections: list[HistorySection],
+) -> HttpResponse:
+    return render(
+        request,
+        "tracking/history.html",
+        {
+            "title": title,
+            "eyebrow": eyebrow,
+            "strategy": strategy,
+            "back_url": back_url,
+            "back_label": back_label,
+            "sections": sections,
+            "limit": HISTORY_LIMIT,
+        },
+    )
+
+
+@login_required
+@require_safe
+def node_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change to a goal or objective: title, narrative, linkages, owner. Queries:
+    session, user, memberships, the node (if visible), its history rows (+ users)."""
+    node = _visible_node(request.user, pk)
+    log = _history_log(_newest_first(node.history, NODE_HISTORY), NODE_HISTORY)
+    return _history_page(
+        request,
+        title=f"History of {node.label}",
+        eyebrow=Truncator(node.title).chars(120),
+        strategy=node.strategy,
+        back_url=reverse("node-detail", args=[node.pk]),
+        back_label=node.label,
+        sections=[HistorySection("Changes", log, "No recorded changes.")],
+    )
+
+
+@login_required
+@require_safe
+def indicator_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Changes to an indicator's reference sheet, and to its periods' targets, actuals and
+    comments. Queries: session, user, memberships, the indicator (+ node, strategy,
+    mission, if visible), its history rows, its periods' history rows (one query)."""
+    indicator = get_object_or_404(
+        Indicator.objects.select_related("node__strategy__mission").filter(
+            node__strategy__in=visible_strategies(user=request.user)
+        ),
+        pk=pk,
+    )
+    node = indicator.node
+    own = _history_log(_newest_first(indicator.history, INDICATOR_HISTORY), INDICATOR_HISTORY)
+    periods = _history_log(
+        _newest_first(IndicatorPeriod.history.filter(indicator_id=indicator.pk), PERIOD_HISTORY),
+        PERIOD_HISTORY,
+        subject=lambda r: period_containing(r.period_start, indicator.frequency).label,
+    )
+    return _history_page(
+        request,
+        title=f"History of “{indicator.name}”",
+        eyebrow=f"Indicator of {node.label}",
+        strategy=node.strategy,
+        back_url=f"{reverse('node-detail', args=[node.pk])}#indicator-{indicator.pk}",
+        back_label=node.label,
+        sections=[
+            HistorySection("Reference sheet", own, "No recorded changes."),
+            HistorySection(
+                "Targets and values by period", periods, "No values recorded yet.", compact=True
+            ),
+        ],
+    )
+
+
+@login_required
+@require_safe
+def note_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change to a note — text, assessment, workflow state, review comment — with
+    the nodes it was linked to and the sources it cited, in one timeline. Drafts are
+    visible to their author only. Queries: session, user, memberships, the note (if
+    visible), its history rows, its links' history rows (+ nodes), its sources' rows."""
+    note = get_object_or_404(
+        visible_notes(user=request.user).prefetch_related(None).select_related("strategy__mission"),
+        pk=pk,
+    )
+    own = _history_log(_newest_first(note.history, NOTE_HISTORY), NOTE_HISTORY)
+    links = _history_log(
+        _newest_first(NoteLink.history.filter(note_id=note.pk), NOTE_LINK_HISTORY),
+        NOTE_LINK_HISTORY,
+        subject=lambda r: (
+            f"Link to {r.node.label if r.node else f'node #{r.node_id}'}"
+            + (" (primary)" if r.is_primary else "")
+        ),
+    )
+    sources = _history_log(
+        _newest_first(NoteSource.history.filter(note_id=note.pk), NOTE_SOURCE_HISTORY),
+        NOTE_SOURCE_HISTORY,
+        subject=lambda r: f"Source {r.label or r.url}",
+    )
+    return _history_page(
+        request,
+        title=f"History of “{note.title}”",
+        eyebrow="Progress note",
+        strategy=note.strategy,
+        back_url=reverse("note-detail", args=[note.pk]),
+        back_label="the note",
+        sections=[HistorySection("Changes", _merge(own, links, sources), "No recorded changes.")],
+    )

@@ -36,6 +36,7 @@ from strategy.api.serializers import (
     StrategyImportSerializer,
     StrategySerializer,
 )
+from strategy.filters import MAX_ID, IdFilter
 from strategy.ics.extract import DocumentError, document_text
 from strategy.models import Membership, Milestone, Mission, Strategy
 from strategy.selectors import require_role
@@ -158,6 +159,8 @@ class MissionViewSet(ETagMixin, viewsets.ModelViewSet):
     def member(self, request, pk=None, user_id=None):
         """Change a member's role, or remove them from the mission (admins)."""
         mission = self.get_object()
+        if int(user_id) > MAX_ID:
+            raise NotFound("That user is not a member of this mission.")
         membership = (
             Membership.objects.filter(mission=mission, user_id=user_id)
             .select_related("user")
@@ -311,7 +314,7 @@ class StrategyViewSet(ETagMixin, viewsets.ModelViewSet):
 
 
 class MilestoneFilter(django_filters.FilterSet):
-    strategy = django_filters.NumberFilter(field_name="node__strategy", label="Strategy id")
+    strategy = IdFilter(field_name="node__strategy", label="Strategy id")
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Only overdue (or only not overdue)"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -41,7 +40,7 @@ class NodeSerializer(serializers.ModelSerializer):
     parent = ScopedPrimaryKeyField(
         mission_field=MISSION_OF_NODE, queryset=Node.objects.all(), required=False, allow_null=True
     )
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+    parent_code = serializers.SerializerMethodField()
     owner = MemberField(required=False, allow_null=True)
     assessment = serializers.SerializerMethodField()
     computed = serializers.SerializerMethodField()
@@ -76,6 +75,10 @@ class NodeSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["version", "created_at", "updated_at"]
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_parent_code(self, node: Node) -> str | None:
+        return node.parent.code if node.parent_id else None
+
     def _tree_node(self, node: Node) -> TreeNode | None:
         return self.context.get("tree_nodes", {}).get(node.pk)
 
@@ -89,12 +92,12 @@ class NodeSerializer(serializers.ModelSerializer):
         t = self._tree_node(node)
         return _status(t.computed) if t else None
 
-    @extend_schema_field(OpenApiTypes.BOOL)
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_is_stale(self, node: Node) -> bool | None:
         t = self._tree_node(node)
         return t.is_stale if t else None
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    @extend_schema_field(serializers.DateField(allow_null=True))
     def get_last_approved_note_on(self, node: Node) -> str | None:
         t = self._tree_node(node)
         return t.last_update.isoformat() if t and t.last_update else None
@@ -131,7 +134,7 @@ class TreeNodeSerializer(serializers.Serializer):
     kind = serializers.CharField(source="node.kind")
     code = serializers.CharField(source="node.code")
     title = serializers.CharField(source="node.title")
-    owner = serializers.CharField(source="node.owner.username", default=None)
+    owner = serializers.CharField(source="node.owner.username", default=None, allow_null=True)
     assessment = serializers.SerializerMethodField()
     computed = serializers.SerializerMethodField()
     disagreement = serializers.BooleanField()
@@ -209,7 +212,7 @@ class IndicatorPeriodSerializer(serializers.ModelSerializer):
     actual = serializers.DecimalField(
         max_digits=20, decimal_places=4, required=False, allow_null=True
     )
-    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, default=None)
+    recorded_by = serializers.SerializerMethodField()
 
     class Meta:
         model = IndicatorPeriod
@@ -228,6 +231,10 @@ class IndicatorPeriodSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["period_end", "recorded_by", "recorded_at", "version"]
         validators = []  # the service upserts on (indicator, period_start)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_recorded_by(self, period: IndicatorPeriod) -> str | None:
+        return period.recorded_by.username if period.recorded_by_id else None
 
 
 class IndicatorPeriodUpdateSerializer(serializers.Serializer):
@@ -264,7 +271,7 @@ class BulkRowSerializer(serializers.Serializer):
 class NoteSerializer(serializers.ModelSerializer):
     strategy = ScopedPrimaryKeyField(mission_field="mission_id", queryset=Strategy.objects.all())
     author = serializers.CharField(source="author.username", read_only=True)
-    reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True, default=None)
+    reviewed_by = serializers.SerializerMethodField()
     nodes = serializers.SerializerMethodField()
     primary_node = serializers.SerializerMethodField()
     sources = serializers.SerializerMethodField()
@@ -296,6 +303,10 @@ class NoteSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_reviewed_by(self, note: ProgressNote) -> str | None:
+        return note.reviewed_by.username if note.reviewed_by_id else None
 
     @extend_schema_field(
         serializers.ListField(

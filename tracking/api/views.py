@@ -11,8 +11,8 @@ import io
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -20,7 +20,6 @@ from rest_framework.response import Response
 from strategy.api.base import ETagMixin, expected_version, scope
 from strategy.api.pagination import StableCursorPagination
 from strategy.api.parsers import CSVParser, PayloadTooLarge, StrictJSONParser
-from strategy.concurrency import StaleVersion
 from strategy.ics.render import render_markdown
 from strategy.models import Node, Strategy
 from strategy.services import node_create, node_delete, node_update
@@ -99,6 +98,7 @@ class NodeViewSet(ETagMixin, viewsets.ModelViewSet):
         data = dict(serializer.validated_data)
         node = node_create(by=self.request.user, **data)
         serializer.instance = node
+        serializer.context["tree_nodes"] = self._statuses([node])
         self.tag(node)
 
     def perform_update(self, serializer):
@@ -135,7 +135,18 @@ class StrategyTreeView(generics.GenericAPIView):
     def get_queryset(self):
         return scope(Strategy.objects.select_related("mission"), self.request.user, "mission_id")
 
-    @extend_schema(responses=TreeNodeSerializer(many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "StrategyTree",
+            {
+                "strategy": serializers.IntegerField(),
+                "title": serializers.CharField(),
+                "as_of": serializers.DateField(),
+                "counts": serializers.DictField(),
+                "tree": TreeNodeSerializer(many=True),
+            },
+        )
+    )
     def get(self, request, pk: int):
         strategy = self.get_object()
         tree = strategy_tree(strategy=strategy)
@@ -268,7 +279,11 @@ class IndicatorPeriodViewSet(ETagMixin, viewsets.ModelViewSet):
             status=code,
         )
 
-    @extend_schema(request=IndicatorPeriodUpdateSerializer)
+    @extend_schema(request=IndicatorPeriodUpdateSerializer, responses=IndicatorPeriodSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(request=IndicatorPeriodUpdateSerializer, responses=IndicatorPeriodSerializer)
     def update(self, request, *args, **kwargs):
         period = self.get_object()
         serializer = IndicatorPeriodUpdateSerializer(
@@ -378,6 +393,10 @@ class NoteViewSet(ETagMixin, viewsets.ModelViewSet):
         return self._respond(note, status.HTTP_201_CREATED)
 
     @extend_schema(request=NoteUpdateSerializer, responses=NoteSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(request=NoteUpdateSerializer, responses=NoteSerializer)
     def update(self, request, *args, **kwargs):
         note = self.get_object()
         serializer = NoteUpdateSerializer(
@@ -393,9 +412,11 @@ class NoteViewSet(ETagMixin, viewsets.ModelViewSet):
         return self._respond(note)
 
     def perform_destroy(self, instance):
-        if expected_version(self.request, instance) not in (None, instance.version):
-            raise StaleVersion(instance.version, expected_version(self.request, instance))
-        note_delete(note=instance, by=self.request.user)
+        note_delete(
+            note=instance,
+            by=self.request.user,
+            expected_version=expected_version(self.request, instance),
+        )
 
     @extend_schema(request=None, responses=NoteSerializer)
     @action(detail=True, methods=["post"])
