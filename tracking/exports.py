@@ -65,6 +65,7 @@ from strategy.models import (
     code_sort_key,
 )
 from strategy.selectors import require_role
+from strategy.services import STRATEGY_FIELDS
 from tracking.markdown import render_markdown
 from tracking.models import (
     Indicator,
@@ -74,6 +75,7 @@ from tracking.models import (
     NoteState,
     ProgressNote,
 )
+from tracking.services import INDICATOR_FIELDS as SERVICE_INDICATOR_FIELDS
 from tracking.services import to_decimal
 
 User = AbstractBaseUser
@@ -81,31 +83,9 @@ User = AbstractBaseUser
 FORMAT = "strategy-tracker/1"
 MAX_ERRORS = 50  # a document broken everywhere gets the first fifty messages, then a count
 
-STRATEGY_FIELDS = (
-    "title",
-    "kind",
-    "period_start_fy",
-    "period_end_fy",
-    "approved_on",
-    "reviewed_on",
-    "status",
-    "com_priorities",
-    "freshness_days",
-    "rollup",
-)
+# The same field lists the services write; `owner` travels as a username, separately.
+INDICATOR_FIELDS = tuple(f for f in SERVICE_INDICATOR_FIELDS if f != "owner")
 NODE_FIELDS = ("title", "description", "justification", "risks", "linkages")
-INDICATOR_FIELDS = (
-    "name",
-    "definition",
-    "unit",
-    "direction",
-    "baseline_value",
-    "baseline_date",
-    "data_source",
-    "collection_method",
-    "frequency",
-    "cumulative_mode",
-)
 NOTE_FIELDS = (
     "title",
     "body",
