@@ -8,10 +8,11 @@ size or number of trees: the pages, the API and the report builder all use it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -19,6 +20,7 @@ from django.db import connection
 from django.db.models import F, FloatField, Prefetch, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.text import Truncator, capfirst
 
 from strategy.models import Milestone, Node, Strategy
 from strategy.selectors import user_roles
@@ -604,3 +606,211 @@ def node_detail(*, node: Node, user, today: date | None = None, note_limit: int 
         milestones=milestones,
         notes=notes,
     )
+
+
+# --- Object history ------------------------------------------------------------------------
+#
+# Who changed what, when, from django-simple-history: each object's history rows come in
+# one query (newest first, with `history_user` and the foreign keys the page names joined
+# in), and consecutive rows of the same object are compared in Python with
+# `diff_against`. Fields that only echo others (versions, timestamps, rendered HTML, sort
+# keys) are left out. The pages are visible to whoever can see the object (404 otherwise).
+
+HISTORY_LIMIT = 500  # rows per history query; older ones are summarised, not shown
+LONG_TEXT = 160  # characters shown before a value folds into "Full text"
+_ALWAYS_HIDDEN = frozenset({"id", "version", "created_at", "updated_at"})
+_LABELS = {"url": "Link", "is_primary": "Primary node"}  # where the verbose name reads badly
+
+
+def _label(field: Any) -> str:
+    return _LABELS.get(field.name) or capfirst(field.verbose_name)
+
+
+class HistorySpec(NamedTuple):
+    """How to show one model's history rows: `related` are the foreign keys joined into the
+    query (shown by name; any other foreign key shows as its id), `hidden` the fields left
+    out, `verbs` the words for rows that create, change and delete."""
+
+    related: tuple[str, ...]
+    hidden: frozenset[str]
+    verbs: tuple[str, str, str] = ("Created", "Changed", "Deleted")
+
+
+NODE_HISTORY = HistorySpec(
+    related=("owner",), hidden=frozenset({"strategy", "parent", "parent_kind", "sort_key"})
+)
+INDICATOR_HISTORY = HistorySpec(related=("owner",), hidden=frozenset({"node"}))
+PERIOD_HISTORY = HistorySpec(
+    related=("recorded_by",),
+    hidden=frozenset({"indicator", "period_start", "period_end", "recorded_at"}),
+    verbs=("Added", "Changed", "Deleted"),
+)
+NOTE_HISTORY = HistorySpec(
+    related=("reviewed_by", "supersedes"),
+    hidden=frozenset(
+        {"strategy", "author", "body_html", "submitted_at", "reviewed_at", "approved_at"}
+    ),
+)
+NOTE_LINK_HISTORY = HistorySpec(
+    related=("node",), hidden=frozenset({"note", "node"}), verbs=("Added", "Changed", "Removed")
+)
+NOTE_SOURCE_HISTORY = HistorySpec(
+    related=(), hidden=frozenset({"note"}), verbs=("Added", "Changed", "Removed")
+)
+
+
+@dataclass
+class FieldChange:
+    """One field of one history row: its value before and after (text, "" for empty)."""
+
+    label: str
+    old: str
+    new: str
+
+    @staticmethod
+    def _is_long(value: str) -> bool:
+        return len(value) > LONG_TEXT or "\n" in value.strip()
+
+    @property
+    def old_is_long(self) -> bool:
+        return self._is_long(self.old)
+
+    @property
+    def new_is_long(self) -> bool:
+        return self._is_long(self.new)
+
+    @property
+    def old_short(self) -> str:
+        return Truncator(" ".join(self.old.split())).chars(LONG_TEXT)
+
+    @property
+    def new_short(self) -> str:
+        return Truncator(" ".join(self.new.split())).chars(LONG_TEXT)
+
+
+@dataclass
+class HistoryEntry:
+    """One history row as the page shows it."""
+
+    when: datetime
+    who: Any  # the user, or None for a system action (an import command, a migration)
+    kind: str  # "+", "~" or "-" (simple-history's history_type)
+    verb: str  # "Created", "Changed", …
+    subject: str  # what part of the object, e.g. "Link to Mission Objective 1.1"; "" itself
+    changes: list[FieldChange]
+    earlier_missing: bool = False  # a change whose previous row is beyond HISTORY_LIMIT
+
+
+@dataclass
+class HistoryLog:
+    """A list of entries, newest first, and how many rows were left out."""
+
+    entries: list[HistoryEntry]
+    truncated: bool = False
+
+
+def _display(record: Any, field: Any, value: Any, spec: HistorySpec) -> str:
+    """A field's value as text, without queries (foreign keys outside `spec.related` show
+    their id)."""
+    if value is None or value == "":
+        return ""
+    if field.is_relation:
+        if field.name in spec.related:
+            obj = getattr(record, field.name, None)
+            if obj is None:
+                return f"#{value} (deleted)"
+            if hasattr(obj, "get_username"):
+                return obj.get_full_name() or obj.get_username()
+            return getattr(obj, "label", None) or str(obj)
+        return f"#{value}"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%-d %b %Y, %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%-d %b %Y")
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _field_changes(record: Any, previous: Any, spec: HistorySpec) -> list[FieldChange]:
+    fields = {
+        f.name: f
+        for f in record.instance_type._meta.concrete_fields
+        if f.name not in _ALWAYS_HIDDEN and f.name not in spec.hidden
+    }
+    if record.history_type == "+":  # what it was created with
+        created = []
+        for f in fields.values():
+            text = _display(record, f, getattr(record, f.attname), spec)
+            if text:
+                created.append(FieldChange(_label(f), "", text))
+        return created
+    if record.history_type == "-" or previous is None:
+        return []
+    delta = record.diff_against(previous, included_fields=list(fields))
+    order = list(fields)
+    return [
+        FieldChange(
+            _label(fields[c.field]),
+            _display(previous, fields[c.field], c.old, spec),
+            _display(record, fields[c.field], c.new, spec),
+        )
+        for c in sorted(delta.changes, key=lambda c: order.index(c.field))
+    ]
+
+
+def history_log(
+    records: Any, spec: HistorySpec, subject: Callable[[Any], str] = lambda record: ""
+) -> HistoryLog:
+    """Entries of history rows (a queryset or list ordered newest first, at most
+    HISTORY_LIMIT + 1 of them). Saves that changed no field shown are left out."""
+    rows = list(records[: HISTORY_LIMIT + 1])
+    truncated = len(rows) > HISTORY_LIMIT
+    rows = rows[:HISTORY_LIMIT]
+    older: dict[int, Any] = {}
+    entries: list[HistoryEntry] = []
+    for record in reversed(rows):  # oldest first, so each row meets its predecessor
+        previous = older.get(record.id)
+        older[record.id] = record
+        changes = _field_changes(record, previous, spec)
+        missing = record.history_type == "~" and previous is None
+        if record.history_type == "~" and not changes and not missing:
+            continue
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=record.history_user,
+                kind=record.history_type,
+                verb=spec.verbs["+~-".index(record.history_type)],
+                subject=subject(record),
+                changes=changes,
+                earlier_missing=missing,
+            )
+        )
+    entries.reverse()
+    return HistoryLog(entries, truncated)
+
+
+def history_rows(history: Any, spec: HistorySpec) -> Any:
+    return history.select_related("history_user", *spec.related).order_by(
+        "-history_date", "-history_id"
+    )
+
+
+def merge_history_logs(*logs: HistoryLog) -> HistoryLog:
+    entries = sorted((e for log in logs for e in log.entries), key=lambda e: e.when, reverse=True)
+    return HistoryLog(entries, any(log.truncated for log in logs))
+
+
+@dataclass
+class HistorySection:
+    title: str
+    log: HistoryLog
+    empty: str
+    compact: bool = False  # one table row per entry (many small changes, e.g. periods)
