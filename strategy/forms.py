@@ -1,7 +1,7 @@
 """Forms of `strategy`'s pages: the two steps of the ICS import page (strategy.views).
 
-Step 1, `ImportUploadForm`: a file (TXT or Markdown; PDF and DOCX get the extractor's
-message) or pasted text, at most `settings.ICS_IMPORT_MAX_BYTES`, and the strategy to
+Step 1, `ImportUploadForm`: a file (TXT, Markdown, PDF with a text layer, or DOCX) or
+pasted text, at most `settings.ICS_IMPORT_MAX_BYTES`, and the strategy to
 import into. Its `clean` turns the upload into the document's text
 (`strategy.ics.extract.document_text`); the page then runs a dry run and shows the preview.
 
@@ -87,8 +87,8 @@ class ImportUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         limit = _limit()
         self.fields["file"].help_text = (
-            f"Plain text (.txt) or Markdown (.md), up to {limit}. "
-            "A PDF or Word file: save it as plain text first."
+            f"PDF, Word (.docx), plain text (.txt) or Markdown (.md), up to {limit}. "
+            "A scanned PDF needs OCR first."
         )
         self.fields["text"].help_text = f"Instead of a file; up to {limit}."
         self.strategies = {str(s.pk): s for s in strategies or []}

@@ -4,8 +4,11 @@ Callers: the import page, the API import endpoint and `manage.py import_ics` han
 raw bytes; `DocumentError` carries a message fit to show the person who uploaded the file.
 
 The format is recognised from the content, not the file name (names lie: "strategy.txt"
-saved from Word is often a DOCX). Each format has one reader in `_READERS`; PDF and DOCX
-readers are placeholders until their issue lands, so adding one is one function.
+saved from Word is often a DOCX). Each format has one reader in `_READERS`: PDF text comes
+from pypdf (pages separated by form feeds, as pdftotext does, so the parser can rejoin
+paragraphs cut by a page break), DOCX from python-docx (paragraphs and tables in document
+order; headings keep their level as Markdown `#`; table cells are joined with " | ", which
+the parser reads as label separators).
 """
 
 from __future__ import annotations
@@ -98,11 +101,93 @@ def _plain_text(data: bytes, filename: str) -> str:
     return text
 
 
-def _not_yet(data: bytes, filename: str) -> str:
-    raise DocumentError(
-        f"{_describe(filename)} is a PDF or Word file. PDF/DOCX import is not available yet: "
-        "save the document as plain text (.txt) or Markdown (.md) and upload that."
-    )
+MAX_PDF_PAGES = 500
+MAX_DOCX_XML_BYTES = 50 * 1024 * 1024  # word/document.xml, uncompressed
+_MIN_TEXT_CHARS = 40  # less than this from a whole PDF means it has no text layer
+
+
+def _read_pdf(data: bytes, filename: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(
+                f"{_describe(filename)} is password-protected; remove the password and upload it again."
+            )
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise DocumentError(
+                f"{_describe(filename)} has {len(reader.pages)} pages; at most {MAX_PDF_PAGES} are read."
+            )
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        OSError,
+        RecursionError,
+    ) as exc:
+        raise DocumentError(
+            f"{_describe(filename)} could not be read as a PDF ({type(exc).__name__})."
+        ) from exc
+    text = "\n\f\n".join(page.replace("\x00", "") for page in pages)
+    if len(text.strip()) < _MIN_TEXT_CHARS:
+        raise DocumentError(
+            f"{_describe(filename)} has no text layer — it looks like a scanned image. Run it "
+            "through OCR, or upload the document as Word, text or Markdown."
+        )
+    return text
+
+
+def _read_docx(data: bytes, filename: str) -> str:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if archive.getinfo("word/document.xml").file_size > MAX_DOCX_XML_BYTES:
+                raise DocumentError(f"{_describe(filename)} is too large to read.")
+        document = docx.Document(io.BytesIO(data))
+        lines: list[str] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Paragraph):
+                text = block.text.strip()
+                style = (block.style.name if block.style is not None else "") or ""
+                level = style.removeprefix("Heading ").strip()
+                if text and style.startswith("Heading ") and level.isdigit():
+                    text = "#" * min(int(level), 6) + " " + text
+                lines.append(text)
+            elif isinstance(block, Table):
+                for row in block.rows:
+                    cells = list(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip()))
+                    if cells:
+                        lines.append(" | ".join(cells))
+                lines.append("")
+    except DocumentError:
+        raise
+    except (
+        PackageNotFoundError,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        OSError,
+    ) as exc:
+        raise DocumentError(
+            f"{_describe(filename)} could not be read as a Word document ({type(exc).__name__})."
+        ) from exc
+    text = "\n".join(lines).replace("\x00", "")
+    if not text.strip():
+        raise DocumentError(f"{_describe(filename)} contains no text.")
+    return text
 
 
 def _unsupported(message: str) -> Callable[[bytes, str], str]:
@@ -114,8 +199,8 @@ def _unsupported(message: str) -> Callable[[bytes, str], str]:
 
 _READERS: dict[str, Callable[[bytes, str], str]] = {
     "text": _plain_text,
-    "pdf": _not_yet,  # a later issue: text from the PDF's pages
-    "docx": _not_yet,  # a later issue: paragraphs of word/document.xml
+    "pdf": _read_pdf,
+    "docx": _read_docx,
     "zip": _unsupported("is a ZIP archive, not an ICS document."),
     "doc": _unsupported("is an old Word 97-2003 (.doc) file; save it as DOCX or plain text."),
     "rtf": _unsupported("is a Rich Text (.rtf) file; save it as plain text or Markdown."),
@@ -126,7 +211,7 @@ def document_text(data: bytes, filename: str = "") -> str:
     """The text of an uploaded ICS document.
 
     Raises `DocumentError` (a `ValueError`) with a message for the user when the file is
-    empty, binary, or in a format that cannot be imported yet.
+    empty, binary, a scanned PDF without text, damaged, or in a format we do not read.
     """
     if not data or not data.strip():
         raise DocumentError(f"{_describe(filename)} is empty.")

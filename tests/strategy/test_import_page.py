@@ -359,7 +359,7 @@ def test_oversize_pasted_text_is_refused_with_the_limit(client, personas, settin
 @pytest.mark.parametrize(
     ("data", "name", "message"),
     [
-        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "ics.pdf", "is a PDF or Word file"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "ics.pdf", "could not be read as a PDF"),
         (bytes(range(256)) * 8, "ics.txt", "does not look like a text document"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "ics.doc", "old Word 97-2003"),
         (b"   \n  ", "empty.txt", "“empty.txt” is empty."),

@@ -59,8 +59,9 @@ def test_binary_junk_is_refused_with_a_clear_message():
         (zipped(["[Content_Types].xml", "word/document.xml"]), "ics.docx"),
     ],
 )
-def test_pdf_and_docx_are_recognised_by_content_and_not_yet_imported(data, filename):
-    with pytest.raises(DocumentError, match="PDF/DOCX import is not available yet") as error:
+def test_damaged_pdf_and_docx_are_recognised_by_content_and_refused_clearly(data, filename):
+    # Readable PDF and DOCX files are imported: see test_pdf_docx.py.
+    with pytest.raises(DocumentError, match="could not be read as a") as error:
         document_text(data, filename)
     assert filename in str(error.value)
 
