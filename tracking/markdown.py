@@ -5,6 +5,8 @@ raw HTML in the source (scripts, event handlers, iframes, remote images) never r
 page, an e-mail or a PDF. Links get rel="noopener noreferrer nofollow".
 """
 
+from html import unescape
+
 import markdown as md
 import nh3
 
@@ -27,3 +29,13 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def plain_text(text: str) -> str:
+    """The words of a Markdown text with every tag and markup removed, on one line — for
+    excerpts in reports, where the reader's template escapes it again."""
+    if not text:
+        return ""
+    html = md.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    stripped = nh3.clean(html, tags=set(), attributes={})
+    return " ".join(unescape(stripped).split())

@@ -3,6 +3,7 @@
 strategy.Node ─< Indicator ─< IndicatorPeriod
 strategy.Strategy ─< ProgressNote ─< NoteLink >─ strategy.Node (one link is primary)
                                   ─< NoteSource, NoteAttachment
+strategy.Strategy ─< Report ─< Delivery >─ Subscription;  User ─< Reminder (weekly digest)
 
 Statuses are not stored: `tracking.selectors` computes them from these rows. Every write
 goes through `tracking.services`.
@@ -308,3 +309,239 @@ class NoteAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Reports, subscriptions, deliveries, reminders ------------------------------------
+#
+# strategy.Strategy ─< Report ─< Delivery >─ Subscription >─ Strategy
+# A Report is one immutable snapshot per (strategy, cadence, period start); a Delivery is
+# one e-mail of one report to one address — unique, so nobody gets a report twice.
+
+
+class Cadence(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly (fiscal quarters)"
+    # "Generate now" / "send now": one report per strategy per day, outside any schedule.
+    ON_DEMAND = "on_demand", "On demand"
+
+
+class ReportState(models.TextChoices):
+    PENDING = "pending", "Being prepared"
+    READY = "ready", "Ready"
+
+
+class Report(models.Model):
+    """A status report: a snapshot of one strategy for one period, stored once.
+
+    The row is created `pending` the moment a report is asked for (so the API can answer
+    202 with something to poll); the builder fills `content` and `pdf` and flips it to
+    `ready` with one conditional UPDATE. After that nothing changes it: readers and
+    e-mails always see what was reported, not today's data.
+    """
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="reports")
+    cadence = models.CharField(max_length=10, choices=Cadence.choices)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Inclusive.")
+    label = models.CharField(max_length=60, help_text="e.g. “FY2027 Q1”, “October 2026”.")
+    state = models.CharField(
+        max_length=10, choices=ReportState.choices, default=ReportState.PENDING
+    )
+    # The snapshot (see tracking.reports.selectors.report_content for its shape).
+    content = models.JSONField(default=dict, blank=True, editable=False)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for scheduled reports.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    built_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["strategy", "-period_start", "cadence", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategy", "cadence", "period_start"], name="report_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="report_period_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence__in=Cadence.values), name="report_cadence_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ReportState.READY) | Q(built_at__isnull=False),
+                name="report_ready_is_built",
+            ),
+        ]
+        indexes = [
+            # Dispatcher and API polling: WHERE state = 'pending'
+            models.Index(fields=["state", "created_at"], name="report_state_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strategy} — {self.label}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == ReportState.READY
+
+
+class Subscription(models.Model):
+    """Someone who wants a strategy's report by e-mail at a cadence.
+
+    Either a user of the mission (the address is their account's, read at sending time)
+    or an outside address a manager added. Unsubscribing keeps the row, inactive, so the
+    deliveries it received stay explained.
+    """
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="subscriptions")
+    cadence = models.CharField(
+        max_length=10, choices=[c for c in Cadence.choices if c[0] != Cadence.ON_DEMAND]
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="report_subscriptions",
+    )
+    email = models.EmailField(blank=True, help_text="An outside address; empty for users.")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["strategy", "cadence", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(email=""))
+                | (Q(user__isnull=True) & ~Q(email="")),
+                name="subscription_user_or_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence__in=[Cadence.WEEKLY, Cadence.MONTHLY, Cadence.QUARTERLY]),
+                name="subscription_cadence_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["strategy", "cadence", "user"],
+                condition=Q(user__isnull=False),
+                name="subscription_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["strategy", "cadence", "email"],
+                condition=Q(user__isnull=True),
+                name="subscription_unique_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_label} — {self.get_cadence_display()} {self.strategy}"
+
+    @property
+    def recipient_label(self) -> str:
+        if self.user_id:
+            return self.user.get_full_name() or self.user.get_username()
+        return self.email
+
+    @property
+    def address(self) -> str:
+        return self.user.email if self.user_id else self.email
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One report e-mailed to one address. The unique row is what makes "exactly once":
+    a sender must move it from pending to sending with a conditional UPDATE before it may
+    talk to the mail server, and marks it sent (or failed after the last attempt)."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="deliveries")
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    email = models.EmailField()
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["report", "email"], name="delivery_once_per_address"),
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values), name="delivery_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=DeliveryState.SENT) | Q(sent_at__isnull=False),
+                name="delivery_sent_has_time",
+            ),
+        ]
+        indexes = [
+            # Dispatcher catch-up: WHERE state IN ('pending','sending') AND next_attempt_at < now
+            models.Index(fields=["state", "next_attempt_at"], name="delivery_state_next"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} → {self.email} ({self.state})"
+
+
+class Reminder(models.Model):
+    """One weekly digest e-mail to one person about what they own that is overdue.
+
+    Created only when there is something to say; unique per (user, week) so a second
+    beat or a redelivered task never sends a second digest that week."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
+    week_start = models.DateField(help_text="The Monday of the week the digest belongs to.")
+    email = models.EmailField()
+    items = models.JSONField(default=dict, editable=False)
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-week_start", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_start"], name="reminder_once_per_week"),
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values), name="reminder_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="reminder_state_next"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder for {self.user} — week of {self.week_start}"
