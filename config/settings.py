@@ -9,6 +9,7 @@ under `var/`. Production (DEBUG off) refuses to start without a real SECRET_KEY.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -150,6 +151,29 @@ if _email.get("EMAIL_FILE_PATH") and not Path(_email["EMAIL_FILE_PATH"]).is_abso
 vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Strategy Tracker <tracker@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail server that stops answering must not hold a claimed delivery for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# --- Reports and reminders ---------------------------------------------------------------
+# Links in e-mails are absolute: readers follow them from their inbox.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Local hour (TIME_ZONE) on the day after a period ends from which its report is due;
+# reminder digests go out from this hour on Mondays.
+REPORTS_SEND_HOUR = env.int("REPORTS_SEND_HOUR", default=6)
+if not 0 <= REPORTS_SEND_HOUR <= 23:
+    raise ImproperlyConfigured("REPORTS_SEND_HOUR must be an hour, 0-23.")
+# How often beat runs the report dispatcher (seconds).
+REPORTS_DISPATCH_SECONDS = env.float("REPORTS_DISPATCH_SECONDS", default=300.0)
+# Work older than this is presumed lost (message gone, worker died) and is redone by the
+# dispatcher: a pending build, a pending send, a claimed send. Keep it above EMAIL_TIMEOUT.
+REPORTS_STALE_SECONDS = env.int("REPORTS_STALE_SECONDS", default=600)
+# Attempts per e-mail before it is marked failed, and the first retry delay (doubling).
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=60.0)
+if DELIVERY_MAX_ATTEMPTS < 1 or DELIVERY_RETRY_BASE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "DELIVERY_MAX_ATTEMPTS must be at least 1 and DELIVERY_RETRY_BASE_SECONDS not negative."
+    )
 
 # --- Celery -----------------------------------------------------------------------------
 # Default: the kombu filesystem transport, so `make run` needs no broker server.
@@ -165,6 +189,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# One task at a time per worker process: a long report build never holds back e-mails
+# that another process could send, and acks_late tasks are not hoarded.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -173,6 +200,16 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "tracking.tasks.heartbeat",
         "schedule": env.float("HEARTBEAT_SECONDS", default=60.0),
+    },
+    # Due reports, their deliveries, and catch-up of lost work (tracking.reports.services).
+    "dispatch-reports": {
+        "task": "tracking.tasks.dispatch_reports",
+        "schedule": REPORTS_DISPATCH_SECONDS,
+    },
+    # Daily, so a missed Monday is caught up; each person still gets one digest a week.
+    "create-reminders": {
+        "task": "tracking.tasks.create_reminders",
+        "schedule": crontab(minute=5, hour=REPORTS_SEND_HOUR),
     },
 }
 

@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from tracking.markdown import render_markdown
 from tracking.models import (
+    Delivery,
     Indicator,
     IndicatorPeriod,
     NoteAttachment,
@@ -16,6 +17,9 @@ from tracking.models import (
     NoteSource,
     NoteState,
     ProgressNote,
+    Reminder,
+    Report,
+    Subscription,
 )
 
 
@@ -99,3 +103,47 @@ class ProgressNoteAdmin(SimpleHistoryAdmin):
         obj.body_html = render_markdown(obj.body)
         obj.version += 1 if change else 0
         super().save_model(request, obj, form, change)
+
+
+# --- Reports: read-only here. Reports are immutable snapshots and deliveries are a log;
+# subscriptions are managed on their pages (services keep the rules and history).
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(_ReadOnly):
+    list_display = ["strategy", "cadence", "label", "state", "built_at", "requested_by"]
+    list_filter = ["cadence", "state", "strategy__mission"]
+    list_select_related = ["strategy", "requested_by"]
+    exclude = ["pdf", "content"]
+    date_hierarchy = "period_start"
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_ReadOnly):
+    list_display = ["email", "report", "state", "attempts", "sent_at", "last_error"]
+    list_filter = ["state", "report__cadence", "report__strategy__mission"]
+    search_fields = ["email"]
+    list_select_related = ["report__strategy"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(_ReadOnly):
+    list_display = ["user", "week_start", "email", "state", "attempts", "sent_at"]
+    list_filter = ["state", "week_start"]
+    list_select_related = ["user"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(SimpleHistoryAdmin, _ReadOnly):
+    list_display = ["strategy", "cadence", "user", "email", "is_active", "created_at"]
+    list_filter = ["cadence", "is_active", "strategy__mission"]
+    search_fields = ["email", "user__username", "user__email"]
+    list_select_related = ["strategy", "user"]

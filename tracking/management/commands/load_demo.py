@@ -41,6 +41,7 @@ from strategy.services import (
 from tracking.fiscal import fiscal_year, fiscal_year_start, periods_of_fiscal_years
 from tracking.models import (
     Assessment,
+    Cadence,
     CumulativeMode,
     Direction,
     Frequency,
@@ -48,6 +49,7 @@ from tracking.models import (
     NoteState,
     ProgressNote,
 )
+from tracking.reports.services import subscription_create
 from tracking.services import (
     indicator_create,
     indicator_period_record,
@@ -439,6 +441,7 @@ class Command(BaseCommand):
             self._indicators(nodes, users)
             self._milestones(nodes, users)
             self._notes(strategy, nodes, users)
+            self._subscriptions(strategy, users)
             self._elsewhere(users["demo-outsider"])
         made = ", ".join(f"{n} {what}" for what, n in self.created.items() if n)
         self.stdout.write(f"Demo loaded: {made or 'nothing new (already loaded)'}.")
@@ -669,6 +672,25 @@ class Command(BaseCommand):
                 by=None,
             )
             self._count("nodes")
+
+    # --- report subscriptions
+
+    def _subscriptions(self, strategy: Strategy, users: dict) -> None:
+        """The manager reads the weekly report, the viewer the monthly one, and the front
+        office (an outside address) the quarterly one."""
+        manager = users["demo-manager"]
+        for user, cadence, email in [
+            (manager, Cadence.WEEKLY, ""),
+            (users["demo-viewer"], Cadence.MONTHLY, ""),
+            (None, Cadence.QUARTERLY, "front-office@example.org"),
+        ]:
+            subscription_create(
+                strategy=strategy,
+                cadence=cadence,
+                by=manager if email else user,
+                email=email,
+            )
+            self._count("report subscriptions")
 
     # --- output
 
