@@ -14,7 +14,7 @@ RUN useradd --system --create-home --home-dir /home/app --uid 10001 app
 
 # WeasyPrint (report PDFs) draws text with Pango; DejaVu gives it fonts to draw with.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, as their own layer: editing the code does not reinstall them.
