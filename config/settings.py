@@ -167,6 +167,11 @@ REPORTS_DISPATCH_SECONDS = env.float("REPORTS_DISPATCH_SECONDS", default=300.0)
 # Work older than this is presumed lost (message gone, worker died) and is redone by the
 # dispatcher: a pending build, a pending send, a claimed send. Keep it above EMAIL_TIMEOUT.
 REPORTS_STALE_SECONDS = env.int("REPORTS_STALE_SECONDS", default=600)
+if REPORTS_STALE_SECONDS <= EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"REPORTS_STALE_SECONDS ({REPORTS_STALE_SECONDS}) must exceed EMAIL_TIMEOUT "
+        f"({EMAIL_TIMEOUT}): a send still waiting on the mail server would be redone."
+    )
 # Attempts per e-mail before it is marked failed, and the first retry delay (doubling).
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
 DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=60.0)

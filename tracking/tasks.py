@@ -33,7 +33,7 @@ def dispatch_reports() -> str:
     """Every few minutes: ask for due reports, create deliveries, catch up lost work."""
     result = reports.dispatch()
     message = (
-        f"dispatch: {len(result.reports)} report(s) due or pending, "
+        f"dispatch: {len(result.reports)} report build(s) enqueued, "
         f"{result.deliveries} new deliveries, {result.resent} send(s) re-enqueued"
     )
     logger.info(message)

@@ -213,21 +213,30 @@ def unsubscribe(*, subscription: Subscription) -> Subscription:
 # --- Reports -----------------------------------------------------------------------------
 
 
-def _get_or_create_report(*, strategy: Strategy, period: ReportPeriod, by: User | None) -> Report:
+def _get_or_create_report(
+    *, strategy: Strategy, period: ReportPeriod, by: User | None
+) -> tuple[Report, bool]:
     """The Report row for (strategy, period), created pending if missing. Race-safe."""
     try:
         with transaction.atomic():
-            report, _ = Report.objects.get_or_create(
+            return Report.objects.defer("pdf", "content").get_or_create(
                 strategy=strategy,
                 cadence=period.cadence,
                 period_start=period.start,
                 defaults={"period_end": period.end, "label": period.label, "requested_by": by},
             )
     except IntegrityError:  # a concurrent dispatcher created it first
-        report = Report.objects.get(
+        report = Report.objects.defer("pdf", "content").get(
             strategy=strategy, cadence=period.cadence, period_start=period.start
         )
-    return report
+        return report, False
+
+
+def _needs_build(report: Report, created: bool, now: datetime) -> bool:
+    """Enqueue a build for a new report, or for one pending so long its build was lost;
+    a build already under way is left alone."""
+    stale = now - timedelta(seconds=settings.REPORTS_STALE_SECONDS)
+    return report.state == ReportState.PENDING and (created or report.created_at < stale)
 
 
 def report_request(
@@ -248,8 +257,8 @@ def report_request(
         period = period_for(cadence, timezone.localdate(now))
     else:
         period = latest_due_period(cadence, now)
-    report = _get_or_create_report(strategy=strategy, period=period, by=by)
-    if report.state == ReportState.PENDING:
+    report, created = _get_or_create_report(strategy=strategy, period=period, by=by)
+    if _needs_build(report, created, now):
         _enqueue("build_report", report.pk)
     return report
 
@@ -269,8 +278,7 @@ def report_build(*, report_id: int, now: datetime | None = None) -> Report | Non
     if report is None:
         return None
     if report.state != ReportState.PENDING:
-        _enqueue_pending_deliveries(report)
-        return report
+        return report  # built already: a redelivered message or a concurrent builder
     now = now or timezone.now()
     period = ReportPeriod(report.cadence, report.period_start, report.period_end)
     as_of = min(period.end, timezone.localdate(now))
@@ -296,33 +304,50 @@ def report_build(*, report_id: int, now: datetime | None = None) -> Report | Non
     return report
 
 
+# A user's subscription counts only while they may still read the strategy: an active
+# account that is still a member of the mission (or a superuser). Outside addresses count
+# until a manager removes them or the reader unsubscribes.
+STILL_ENTITLED = Q(user__isnull=True) | (
+    Q(user__is_active=True)
+    & (Q(user__is_superuser=True) | Q(user__memberships__mission=F("strategy__mission")))
+)
+
+
 def _due_subscriptions(report: Report):
     """Active subscriptions that should receive this scheduled report: subscribed to its
-    strategy at its cadence before the report fell due."""
+    strategy at its cadence before the report fell due, and still entitled to it."""
     due_at = ReportPeriod(report.cadence, report.period_start, report.period_end).due_at()
-    return Subscription.objects.filter(
-        strategy_id=report.strategy_id,
-        cadence=report.cadence,
-        is_active=True,
-        created_at__lt=due_at,
-    ).select_related("user")
+    return (
+        Subscription.objects.filter(
+            strategy_id=report.strategy_id,
+            cadence=report.cadence,
+            is_active=True,
+            created_at__lt=due_at,
+        )
+        .filter(STILL_ENTITLED)
+        .select_related("user")
+        .distinct()
+        .order_by("id")
+    )
 
 
-def deliveries_create(*, report: Report, subscriptions=None) -> int:
-    """One pending delivery per recipient address of `report`; existing rows are kept as
-    they are (unique per report and address). Returns how many rows were new."""
-    subscriptions = _due_subscriptions(report) if subscriptions is None else subscriptions
-    rows = []
-    seen: set[str] = set()
-    for sub in subscriptions:
+def deliveries_create(*, report: Report) -> list[int]:
+    """One pending delivery per recipient address of `report`; rows that exist are kept
+    as they are (unique per report and address). Returns the ids of the new rows."""
+    existing = set(Delivery.objects.filter(report=report).values_list("email", flat=True))
+    rows: dict[str, Delivery] = {}
+    for sub in _due_subscriptions(report):
         address = (sub.address or "").strip().lower()
-        if not address or address in seen:
-            continue
-        seen.add(address)
-        rows.append(Delivery(report=report, subscription=sub, email=address))
-    before = Delivery.objects.filter(report=report).count()
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return Delivery.objects.filter(report=report).count() - before
+        if address and address not in existing and address not in rows:
+            rows[address] = Delivery(report=report, subscription=sub, email=address)
+    if not rows:
+        return []
+    Delivery.objects.bulk_create(rows.values(), ignore_conflicts=True)  # a racer may win
+    return list(
+        Delivery.objects.filter(
+            report=report, email__in=list(rows), state=DeliveryState.PENDING
+        ).values_list("id", flat=True)
+    )
 
 
 def _enqueue_pending_deliveries(report: Report) -> None:
@@ -583,7 +608,7 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> SendOutco
 
 @dataclass
 class DispatchResult:
-    reports: list[int] = field(default_factory=list)  # reports asked for or still pending
+    reports: list[int] = field(default_factory=list)  # reports whose build was enqueued
     deliveries: int = 0  # delivery rows created for ready reports
     resent: int = 0  # sends re-enqueued (lost message, stale claim, retry due)
 
@@ -604,18 +629,22 @@ def dispatch(*, now: datetime | None = None) -> DispatchResult:
             Subscription.objects.filter(
                 cadence=cadence, is_active=True, created_at__lt=period.due_at()
             )
+            .filter(STILL_ENTITLED)
             .exclude(strategy__status=Strategy.Status.ARCHIVED)
             .exclude(Exists(received))
             .values_list("strategy_id", flat=True)
         )
         for strategy in Strategy.objects.filter(pk__in=strategy_ids).select_related("mission"):
-            report = _get_or_create_report(strategy=strategy, period=period, by=None)
-            result.reports.append(report.pk)
+            report, created = _get_or_create_report(strategy=strategy, period=period, by=None)
             if report.state == ReportState.READY:
+                # Built already: only subscribers the build did not know about are new.
                 with transaction.atomic():
-                    result.deliveries += deliveries_create(report=report)
-                    _enqueue_pending_deliveries(report)
-            else:
+                    new = deliveries_create(report=report)
+                    for delivery_id in new:
+                        _enqueue("send_delivery", delivery_id)
+                result.deliveries += len(new)
+            elif _needs_build(report, created, now):
+                result.reports.append(report.pk)
                 _enqueue("build_report", report.pk)
 
     # Builds whose message was lost or whose worker died: pending for too long.

@@ -12,7 +12,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
 
 from tests.factories import IndicatorFactory, IndicatorPeriodFactory, MilestoneFactory, UserFactory
-from tracking.models import Cadence, Delivery, DeliveryState, Reminder, Report, ReportState
+from tracking.models import (
+    Cadence,
+    Delivery,
+    DeliveryState,
+    Reminder,
+    Report,
+    ReportState,
+    Subscription,
+)
 from tracking.reports import services
 
 UTC = ZoneInfo("UTC")
@@ -40,8 +48,8 @@ def subscribe(tree, user, cadence=Cadence.WEEKLY, when=MONDAY - timedelta(days=3
 
 
 def run_dispatch(django_capture_on_commit_callbacks, now=MONDAY):
-    """Dispatch, then run what it enqueued in-process, as a worker would."""
-    with django_capture_on_commit_callbacks() as callbacks:
+    """Dispatch at `now` (frozen, so rows it creates are stamped `now` too)."""
+    with time_machine.travel(now, tick=False), django_capture_on_commit_callbacks() as callbacks:
         result = services.dispatch(now=now)
     return result, callbacks
 
@@ -159,7 +167,8 @@ def test_dispatcher_asks_for_each_due_report_once_however_often_it_runs(
         date(2026, 11, 16),
         ReportState.PENDING,
     )
-    assert first.reports == again.reports == [report.pk]
+    assert first.reports == [report.pk]
+    assert again.reports == []  # its build is under way: not enqueued twice
     assert len(callbacks) == 1  # one build enqueued on commit
 
 
@@ -182,15 +191,13 @@ def test_a_built_report_has_one_delivery_per_address_and_each_is_sent_once(
         by=personas.manager,
         email="VIEWER@example.org",
     )
-    type(personas.viewer.report_subscriptions.model).objects.update(
-        created_at=MONDAY - timedelta(days=30)
-    )
+    Subscription.objects.update(created_at=MONDAY - timedelta(days=30))
     run_dispatch(django_capture_on_commit_callbacks)
     report = Report.objects.get()
     with django_capture_on_commit_callbacks() as sends:
         services.report_build(report_id=report.pk, now=MONDAY)
     report.refresh_from_db()
-    assert report.state == ReportState.READY and report.pdf[:5] == b"%PDF-"
+    assert report.state == ReportState.READY and bytes(report.pdf)[:5] == b"%PDF-"
     assert report.content["period"]["label"] == "Week of 16 Nov 2026"
     assert sorted(Delivery.objects.values_list("email", flat=True)) == [
         "analyst@example.org",
@@ -387,3 +394,21 @@ def test_nobody_gets_a_digest_when_nothing_is_due(tree, personas):
     with time_machine.travel(MONDAY, tick=False):
         assert services.reminders_create() == []
     assert not Reminder.objects.exists()
+
+
+def test_people_who_left_the_mission_or_were_deactivated_get_no_more_reports(
+    tree, personas, django_capture_on_commit_callbacks
+):
+    from strategy.models import Membership
+
+    subscribe(tree, personas.viewer)
+    subscribe(tree, personas.analyst)
+    subscribe(tree, personas.manager)
+    Membership.objects.filter(user=personas.viewer).delete()
+    personas.analyst.is_active = False
+    personas.analyst.save()
+    run_dispatch(django_capture_on_commit_callbacks)
+    report = Report.objects.get()
+    with django_capture_on_commit_callbacks():
+        services.report_build(report_id=report.pk, now=MONDAY)
+    assert list(Delivery.objects.values_list("email", flat=True)) == ["manager@example.org"]

@@ -13,6 +13,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = services.dispatch()
         self.stdout.write(
-            f"{len(result.reports)} report(s) due or pending, {result.deliveries} new "
+            f"{len(result.reports)} report build(s) enqueued, {result.deliveries} new "
             f"deliveries, {result.resent} send(s) re-enqueued."
         )
