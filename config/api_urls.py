@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from strategy.api.views import MilestoneViewSet, MissionViewSet, StrategyViewSet
+from tracking.api.report_views import ReportViewSet, SubscriptionViewSet
 from tracking.api.views import (
     IndicatorPeriodViewSet,
     IndicatorViewSet,
@@ -23,6 +24,8 @@ router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("indicator-periods", IndicatorPeriodViewSet, basename="indicator-period")
 router.register("notes", NoteViewSet, basename="note")
+router.register("reports", ReportViewSet, basename="report")
+router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     path("strategies/<int:pk>/tree/", StrategyTreeView.as_view(), name="strategy-tree"),

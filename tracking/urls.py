@@ -8,6 +8,7 @@ strategy page's filters are a GET form that htmx also uses; history pages are re
 from django.urls import path
 
 from tracking import views
+from tracking.reports import views as reports
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,4 +27,21 @@ urlpatterns = [
     path("nodes/<int:pk>/history/", views.node_history, name="node-history"),
     path("indicators/<int:pk>/history/", views.indicator_history, name="indicator-history"),
     path("notes/<int:pk>/history/", views.note_history, name="note-history"),
+    # Reports and subscriptions (tracking/reports/views.py). The unsubscribe link of the
+    # e-mails works without signing in and takes RFC 8058 one-click POSTs (no CSRF token).
+    path("strategies/<int:pk>/reports/", reports.report_list, name="report-list"),
+    path("strategies/<int:pk>/reports/generate/", reports.report_generate, name="report-generate"),
+    path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
+    path("reports/<int:pk>/pdf/", reports.report_pdf, name="report-pdf"),
+    path("reports/<int:pk>/xlsx/", reports.report_xlsx, name="report-xlsx"),
+    path("subscriptions/", reports.subscriptions_page, name="subscriptions"),
+    path("subscriptions/<int:pk>/edit/", reports.subscription_edit, name="subscription-edit"),
+    path("subscriptions/<int:pk>/remove/", reports.subscription_remove, name="subscription-remove"),
+    path("subscriptions/<int:pk>/send/", reports.subscription_send, name="subscription-send"),
+    path(
+        "strategies/<int:pk>/subscriptions/",
+        reports.strategy_subscriptions,
+        name="strategy-subscriptions",
+    ),
+    path("unsubscribe/<str:token>/", reports.unsubscribe_page, name="unsubscribe"),
 ]

@@ -22,7 +22,14 @@ from tests.factories import (
     ProgressNoteFactory,
     UserFactory,
 )
-from tracking.models import Indicator, IndicatorPeriod, NoteState, ProgressNote
+from tracking.models import (
+    Indicator,
+    IndicatorPeriod,
+    NoteState,
+    ProgressNote,
+    Report,
+    Subscription,
+)
 
 # Who the API is called as: "anonymous" sends no credentials; the others are personas of
 # tests/conftest.py (outsider = a manager of "elsewhere" only).
@@ -135,6 +142,14 @@ class World:
             "indicator": {self.other_indicator.id},
             "indicatorperiod": {self.other_period.id},
             "progressnote": {self.other_note.id, self.other_submitted_note.id},
+            "report": set(
+                Report.objects.filter(strategy=self.other_strategy).values_list("id", flat=True)
+            ),
+            "subscription": set(
+                Subscription.objects.filter(strategy=self.other_strategy).values_list(
+                    "id", flat=True
+                )
+            ),
         }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -25,8 +26,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from tests.api.conftest import DOCUMENT, PERSONAS, World, api_routes, client_for
+from tests.api.test_reports_api import ready_report
 from tests.factories import ProgressNoteFactory
-from tracking.models import NoteState
+from tracking.models import Cadence, NoteState, Report, Subscription
 
 # --- The table ------------------------------------------------------------------------
 # Columns, in PERSONAS order:
@@ -40,6 +42,7 @@ EDIT_ADMIN = (401, 403, 403, 403, 200, 404, 200)
 NEVER = (401, 405, 405, 405, 405, 405, 405)
 AUTHOR_ONLY = (401, 404, 200, 404, 404, 404, 403)  # the analyst's own draft: hidden from others
 REVIEW = (401, 403, 403, 200, 200, 404, 200)  # analyst2's submitted note
+SUBSCRIBER_OR_MANAGER = (401, 200, 404, 200, 200, 404, 200)  # the viewer's own subscription
 
 _ROWS: dict[tuple[str, str], tuple[int, ...]] = {
     ("search", "GET"): LIST,
@@ -98,6 +101,16 @@ _ROWS: dict[tuple[str, str], tuple[int, ...]] = {
     ("note-submit", "POST"): AUTHOR_ONLY,
     ("note-approve", "POST"): REVIEW,
     ("note-return-note", "POST"): REVIEW,
+    ("report-list", "GET"): LIST,
+    ("report-list", "POST"): (401, 403, 403, 202, 202, 400, 202),  # 202: being prepared
+    ("report-detail", "GET"): READ,
+    ("report-pdf", "GET"): READ,
+    ("report-xlsx", "GET"): READ,
+    ("subscription-list", "GET"): LIST,
+    ("subscription-list", "POST"): (401, 201, 201, 201, 201, 400, 201),  # subscribe yourself
+    ("subscription-detail", "GET"): SUBSCRIBER_OR_MANAGER,
+    ("subscription-detail", "PATCH"): SUBSCRIBER_OR_MANAGER,
+    ("subscription-detail", "DELETE"): (401, 204, 404, 204, 204, 404, 204),
 }
 
 TABLE: dict[tuple[str, str], dict[str, int]] = {
@@ -113,6 +126,31 @@ KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 
 
 Spec = Callable[[World], tuple[dict[str, Any], Any]]  # world → (url kwargs, body or query)
+
+
+@dataclass
+class ReportWorld:
+    report: Report  # a ready weekly report of testland's strategy
+    subscription: Subscription  # the viewer's own, monthly (so "weekly" is free to create)
+
+
+def _reports(w: World) -> ReportWorld:
+    """Report objects of the world, made on first use and kept on it: REQUESTS is called
+    once per persona, outside the rolled-back request, and must address the same rows."""
+    made = getattr(w, "_report_world", None)
+    if made is None:
+        made = ReportWorld(
+            report=ready_report(w.strategy),
+            subscription=Subscription.objects.create(
+                strategy=w.strategy,
+                cadence=Cadence.MONTHLY,
+                user=w.personas.viewer,
+                created_by=w.personas.viewer,
+            ),
+        )
+        w._report_world = made
+    return made
+
 
 REQUESTS: dict[tuple[str, str], Spec] = {
     ("search", "GET"): lambda w: ({}, {"q": "Prosperity"}),
@@ -261,6 +299,19 @@ REQUESTS: dict[tuple[str, str], Spec] = {
         {"pk": w.submitted_note.id},
         {"comment": "Add the source of the figures."},
     ),
+    ("report-list", "GET"): lambda w: ({}, None),
+    ("report-list", "POST"): lambda w: ({}, {"strategy": w.strategy.id}),
+    ("report-detail", "GET"): lambda w: ({"pk": _reports(w).report.id}, None),
+    ("report-pdf", "GET"): lambda w: ({"pk": _reports(w).report.id}, None),
+    ("report-xlsx", "GET"): lambda w: ({"pk": _reports(w).report.id}, None),
+    ("subscription-list", "GET"): lambda w: ({}, None),
+    ("subscription-list", "POST"): lambda w: ({}, {"strategy": w.strategy.id, "cadence": "weekly"}),
+    ("subscription-detail", "GET"): lambda w: ({"pk": _reports(w).subscription.id}, None),
+    ("subscription-detail", "PATCH"): lambda w: (
+        {"pk": _reports(w).subscription.id},
+        {"cadence": "quarterly"},
+    ),
+    ("subscription-detail", "DELETE"): lambda w: ({"pk": _reports(w).subscription.id}, None),
 }
 
 # --- The routes of the URLconf --------------------------------------------------------

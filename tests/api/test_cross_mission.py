@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from strategy.models import Role
 from tests.api.conftest import DOCUMENT, World, api_routes, client_for
+from tests.api.test_reports_api import ready_report, subscription
 from tests.factories import MembershipFactory, NodeFactory, ProgressNoteFactory, UserFactory
 from tracking.models import NoteState
 
@@ -281,6 +282,38 @@ SINGLE_MISSION: dict[str, Attempt] = {
         lambda w: None,
         expected=404,
     ),
+    "reports.strategy": Attempt(
+        "POST", "report-list", none, lambda w: {"strategy": w.other_strategy.id}
+    ),
+    "subscriptions.strategy": Attempt(
+        "POST",
+        "subscription-list",
+        none,
+        lambda w: {"strategy": w.other_strategy.id, "cadence": "weekly"},
+    ),
+    "subscriptions.user": Attempt(
+        "POST",
+        "subscription-list",
+        none,
+        lambda w: {"strategy": w.strategy.id, "cadence": "weekly", "user": w.personas.outsider.id},
+    ),
+    "reports/{elsewhere}/pdf/": Attempt(
+        "GET", "report-pdf", lambda w: {"pk": w.other_report.id}, lambda w: None, expected=404
+    ),
+    "subscriptions/{elsewhere}/ (removing)": Attempt(
+        "DELETE",
+        "subscription-detail",
+        lambda w: {"pk": w.other_subscription.id},
+        lambda w: None,
+        expected=404,
+    ),
+    "subscriptions/{elsewhere}/ (changing)": Attempt(
+        "PATCH",
+        "subscription-detail",
+        lambda w: {"pk": w.other_subscription.id},
+        lambda w: {"cadence": "monthly"},
+        expected=404,
+    ),
 }
 
 # Writes addressed to elsewhere's objects by path.
@@ -354,6 +387,11 @@ def cross(world):
         reviewed_by=None,
         approved_at=None,
     )
+    # Reports and subscriptions on both sides, so lists have something to leak.
+    ready_report(world.strategy)
+    world.other_report = ready_report(world.other_strategy)
+    subscription(world.strategy, world.personas.manager)
+    world.other_subscription = subscription(world.other_strategy, world.personas.outsider)
     return world
 
 
@@ -398,6 +436,8 @@ LIST_MODELS = {  # list route → the key of World.elsewhere_ids its rows belong
     "indicator-list": "indicator",
     "indicator-period-list": "indicatorperiod",
     "note-list": "progressnote",
+    "report-list": "report",
+    "subscription-list": "subscription",
 }
 
 # Filters that name an elsewhere object: still nothing of elsewhere (or a 400).
@@ -409,6 +449,8 @@ FILTERS = {
     "indicator-period-list": lambda w: {"indicator": w.other_indicator.id},
     "note-list": lambda w: {"strategy": w.other_strategy.id},
     "mission-list": lambda w: {"slug": w.other_mission.slug},
+    "report-list": lambda w: {"strategy": w.other_strategy.id},
+    "subscription-list": lambda w: {"strategy": w.other_strategy.id},
 }
 
 

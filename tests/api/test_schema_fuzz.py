@@ -39,6 +39,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from config.wsgi import application
 from strategy.models import Role
 from strategy.services import api_token_create
+from tests.api.test_reports_api import pending_report, ready_report, subscription
 from tests.factories import (
     IndicatorFactory,
     IndicatorPeriodFactory,
@@ -47,7 +48,7 @@ from tests.factories import (
     ProgressNoteFactory,
     UserFactory,
 )
-from tracking.models import NoteState
+from tracking.models import Cadence, NoteState
 
 pytestmark = pytest.mark.django_db
 
@@ -193,6 +194,16 @@ def _build_dataset(personas, tree) -> Dataset:
         user=UserFactory(username="new-colleague"), mission=personas.other_mission, role=Role.VIEWER
     )
     _, key = api_token_create(user=manager, name="schema fuzzing")
+    reports = [
+        ready_report(tree.strategy),
+        ready_report(tree.strategy, cadence=Cadence.MONTHLY),
+        pending_report(tree.strategy),
+    ]
+    subscriptions = [
+        subscription(tree.strategy, manager),
+        subscription(tree.strategy, personas.viewer, cadence=Cadence.MONTHLY),
+        subscription(tree.strategy, email="desk@example.org", cadence=Cadence.QUARTERLY),
+    ]
     members = [
         personas.viewer,
         personas.analyst,
@@ -211,6 +222,8 @@ def _build_dataset(personas, tree) -> Dataset:
             "indicator-periods": [p.id for p in periods],
             "notes": [n.id for n in notes],
             "users": [u.id for u in members],
+            "reports": [r.id for r in reports],
+            "subscriptions": [s.id for s in subscriptions],
         },
         usernames=[u.username for u in members] + ["new-colleague"],
         token=key,
@@ -236,6 +249,7 @@ FIELD_RESOURCE = {
     "indicator": "indicators",
     "supersedes": "notes",
     "user_id": "users",
+    "user": "users",
 }
 USERNAME_FIELDS = {"owner", "username", "author"}
 

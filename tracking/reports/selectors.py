@@ -61,6 +61,7 @@ from tracking.selectors import TreeNode, strategy_tree
 
 SCHEMA = 1
 EXCERPT_CHARS = 320
+ON_DEMAND_LOOKBACK_DAYS = 7  # "what changed" of an on-demand report with nothing before it
 STATUS_ORDER = [st.OFF_TRACK, st.AT_RISK, st.ON_TRACK, st.NOT_STARTED, st.ACHIEVED, st.NO_DATA]
 
 
@@ -292,17 +293,14 @@ def _changes(
 
 
 def previous_report(*, report: Report) -> Report | None:
-    """The latest ready report of the same strategy and cadence before this one."""
-    return (
-        Report.objects.filter(
-            strategy_id=report.strategy_id,
-            cadence=report.cadence,
-            state=ReportState.READY,
-            period_start__lt=report.period_start,
-        )
-        .order_by("-period_start")
-        .first()
-    )
+    """What "what changed" compares with: the latest ready report of the same strategy
+    and cadence before this one — for an on-demand report, the latest of any cadence."""
+    earlier = Report.objects.filter(strategy_id=report.strategy_id, state=ReportState.READY)
+    if report.cadence == Cadence.ON_DEMAND:
+        earlier = earlier.exclude(pk=report.pk).filter(period_end__lte=report.period_end)
+        return earlier.order_by("-built_at", "-id").first()
+    earlier = earlier.filter(cadence=report.cadence, period_start__lt=report.period_start)
+    return earlier.order_by("-period_start").first()
 
 
 def report_content(
@@ -336,11 +334,12 @@ def report_content(
     counts["assessment"] = {s: counts["assessment"].get(s, 0) for s in STATUS_ORDER}
     counts["computed"] = {s: counts["computed"].get(s, 0) for s in STATUS_ORDER}
 
-    since_date = (
-        date.fromisoformat(previous.content["as_of"])
-        if previous is not None and previous.content.get("as_of")
-        else period.start - timedelta(days=1)
-    )
+    if previous is not None and previous.content.get("as_of"):
+        since_date = date.fromisoformat(previous.content["as_of"])
+    elif period.cadence == Cadence.ON_DEMAND:  # a first report of the day: the last week
+        since_date = as_of - timedelta(days=ON_DEMAND_LOOKBACK_DAYS)
+    else:
+        since_date = period.start - timedelta(days=1)
     mission_nodes = [n for n in nodes if not n["kind"].startswith("management")]
     management_nodes = [n for n in nodes if n["kind"].startswith("management")]
     sections = []

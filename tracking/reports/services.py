@@ -151,7 +151,7 @@ def subscription_update(
     _may_manage(subscription, by)
     fresh = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if expected_version is not None and fresh.version != expected_version:
-        raise StaleVersion("The subscription changed since you read it.")
+        raise StaleVersion(fresh.version, expected_version)
     if cadence is not None and cadence != fresh.cadence:
         _check_cadence(cadence)
         clash = Subscription.objects.filter(
@@ -250,6 +250,12 @@ def report_request(
     scheduled cadence. Returns at once (the build runs on the worker); asking again for
     the same period returns the same report. Managers only."""
     require_role(by, strategy.mission_id, Role.MANAGER, "generate reports")
+    return _request_report(strategy=strategy, cadence=cadence, requested_by=by, now=now)
+
+
+def _request_report(
+    *, strategy: Strategy, cadence: str, requested_by: User | None, now: datetime | None
+) -> Report:
     if cadence not in Cadence.values:
         raise ValidationError({"cadence": f"Choose one of: {', '.join(Cadence.values)}."})
     now = now or timezone.now()
@@ -257,7 +263,7 @@ def report_request(
         period = period_for(cadence, timezone.localdate(now))
     else:
         period = latest_due_period(cadence, now)
-    report, created = _get_or_create_report(strategy=strategy, period=period, by=by)
+    report, created = _get_or_create_report(strategy=strategy, period=period, by=requested_by)
     if _needs_build(report, created, now):
         _enqueue("build_report", report.pk)
     return report
@@ -361,7 +367,10 @@ def _enqueue_pending_deliveries(report: Report) -> None:
 def report_send_now(*, subscription: Subscription, by: User) -> Delivery:
     """“Send now”: today's on-demand report to this subscription's address, once."""
     _may_manage(subscription, by)
-    report = report_request(strategy=subscription.strategy, by=None, cadence=Cadence.ON_DEMAND)
+    # The subscriber themself may ask (no manager role needed to e-mail yourself).
+    report = _request_report(
+        strategy=subscription.strategy, cadence=Cadence.ON_DEMAND, requested_by=by, now=None
+    )
     address = (subscription.address or "").strip().lower()
     if not address:
         raise ValidationError("This subscription has no e-mail address.")

@@ -220,3 +220,37 @@ def test_report_builder_runs_a_fixed_number_of_queries(tree, objectives, django_
     with django_assert_num_queries(9):
         content = build(tree)
     assert len(content["sections"][0]["nodes"]) == 6 + 1 + objectives
+
+
+def test_an_on_demand_report_compares_with_the_latest_report_of_any_cadence(tree):
+    from tracking.reports.selectors import previous_report
+
+    weekly = Report.objects.create(
+        strategy=tree.strategy,
+        cadence=Cadence.WEEKLY,
+        period_start=date(2026, 11, 9),
+        period_end=date(2026, 11, 15),
+        label="Week of 9 Nov 2026",
+        state=ReportState.READY,
+        content={"as_of": "2026-11-15"},
+        built_at=GENERATED - timedelta(days=16),
+    )
+    today = period_for(Cadence.ON_DEMAND, date(2026, 11, 20))
+    on_demand = Report.objects.create(
+        strategy=tree.strategy,
+        cadence=Cadence.ON_DEMAND,
+        period_start=today.start,
+        period_end=today.end,
+        label=today.label,
+    )
+    assert previous_report(report=on_demand) == weekly
+    content = report_content(
+        strategy=tree.strategy, period=today, generated_at=GENERATED, previous=weekly
+    )
+    assert content["changes"]["since_date"] == "2026-11-15"
+
+
+def test_a_first_on_demand_report_looks_back_one_week(tree):
+    today = period_for(Cadence.ON_DEMAND, date(2026, 11, 20))
+    content = report_content(strategy=tree.strategy, period=today, generated_at=GENERATED)
+    assert content["changes"]["since_date"] == "2026-11-13"
