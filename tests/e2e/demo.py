@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from strategy.models import NodeKind, Strategy
-from tracking.models import Indicator, ProgressNote
+from tracking.models import Indicator, ProgressNote, Subscription
+from tracking.reports import services
 
 STRATEGY_TITLE = "Integrated Country Strategy — China"
 
@@ -34,6 +35,8 @@ class Demo:
     nodes: dict[str, int]  # by reference: "2.3", or "M1" for Management Objective 1
     indicators: dict[str, int]  # by name
     notes: dict[str, int]  # by title
+    report: int  # today's on-demand report, built (snapshot and PDF)
+    unsubscribe_token: str  # the signed link of the viewer's monthly subscription
 
     def url(self, name: str, *args: object) -> str:
         return self.base_url + reverse(name, args=args)
@@ -49,6 +52,9 @@ def load_demo(base_url: str) -> Demo:
     }
     indicators = dict(Indicator.objects.filter(node__strategy=strategy).values_list("name", "pk"))
     notes = dict(ProgressNote.objects.filter(strategy=strategy).values_list("title", "pk"))
+    report = services.report_request(strategy=strategy, by=None)
+    services.report_build(report_id=report.pk)
+    subscription = Subscription.objects.get(strategy=strategy, user__username="demo-viewer")
     return Demo(
         base_url=base_url.rstrip("/"),
         mission=strategy.mission_id,
@@ -56,4 +62,6 @@ def load_demo(base_url: str) -> Demo:
         nodes=nodes,
         indicators=indicators,
         notes=notes,
+        report=report.pk,
+        unsubscribe_token=services.unsubscribe_token(subscription),
     )

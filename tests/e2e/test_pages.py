@@ -128,6 +128,17 @@ def main_pages(demo: Demo) -> list[MainPage]:
         "indicator history", ANALYST, "indicator-history", demo.indicators[STALE_INDICATOR]
     )
     pages += optional_page("note history", ANALYST, "note-history", demo.notes[APPROVED_NOTE])
+    pages += [
+        MainPage("report archive", MANAGER, reverse("report-list", args=[demo.strategy])),
+        MainPage("report", ANALYST, reverse("report-detail", args=[demo.report])),
+        MainPage("my subscriptions", ANALYST, reverse("subscriptions")),
+        MainPage(
+            "strategy subscriptions",
+            MANAGER,
+            reverse("strategy-subscriptions", args=[demo.strategy]),
+        ),
+        MainPage("unsubscribe link", None, reverse("unsubscribe", args=[demo.unsubscribe_token])),
+    ]
     return pages
 
 
