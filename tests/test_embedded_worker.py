@@ -90,10 +90,10 @@ def test_send_now_reaches_the_mail_folder_through_the_embedded_worker(tmp_path):
         "EMAIL_URL": f"filemail:///{mail}",
     }
     for command in (["migrate", "--noinput", "-v0"], ["load_demo", "--quiet"]):
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
             [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=180
         )
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", "shell", "-c", SEND_NOW],
         cwd=ROOT,
         env=env,
