@@ -181,7 +181,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only=True, help_text="Where the reports go: the member's address, or `email`."
     )
     cadence = SubscriptionCadenceField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Subscription
