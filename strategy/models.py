@@ -111,6 +111,11 @@ class Strategy(models.Model):
     com_priorities = models.TextField(
         "Chief of Mission priorities", blank=True, help_text="Narrative, Markdown."
     )
+    com_priorities_sensitive = models.BooleanField(
+        "Chief of Mission priorities are sensitive",
+        default=False,
+        help_text="Left out of the public-release version of the document.",
+    )
     freshness_days = models.PositiveSmallIntegerField(
         default=90,
         help_text="A node is stale when it has no approved note dated within this many days.",
@@ -221,6 +226,10 @@ class Node(models.Model):
     )
     justification = models.TextField(blank=True, help_text="Markdown. Mostly used on objectives.")
     risks = models.TextField(blank=True, help_text="Markdown.")
+    # Sensitive narrative is left out of the public-release version of the document.
+    description_sensitive = models.BooleanField("description is sensitive", default=False)
+    justification_sensitive = models.BooleanField("justification is sensitive", default=False)
+    risks_sensitive = models.BooleanField("risks are sensitive", default=False)
     linkages = models.JSONField(
         default=list,
         blank=True,

@@ -54,6 +54,14 @@ def _clean(instance: Model, exclude: list[str] | None = None) -> None:
     instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
 
 
+def check_flags(values: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Only True or False for the yes/no fields among `values`: anything else ("false", 1,
+    None) is refused with a field-level message instead of being coerced by the model."""
+    for name in names:
+        if name in values and not isinstance(values[name], bool):
+            raise ValidationError({name: "Choose true or false."})
+
+
 # --- Missions and members --------------------------------------------------------------
 
 
@@ -97,6 +105,10 @@ def membership_remove(*, mission: Mission, user: User, by: User | None) -> None:
 
 # --- Strategies ------------------------------------------------------------------------
 
+# Sensitive narrative is left out of the public-release version of the document. The
+# flags are the app's, not the document's: an ICS import never names them, so
+# re-importing a document never resets them (see `_import_into` and `_sync_tree`).
+STRATEGY_FLAGS = ("com_priorities_sensitive",)
 STRATEGY_FIELDS = (
     "title",
     "kind",
@@ -106,9 +118,21 @@ STRATEGY_FIELDS = (
     "reviewed_on",
     "status",
     "com_priorities",
+    *STRATEGY_FLAGS,
     "freshness_days",
     "rollup",
 )
+
+
+def _check_strategy(values: dict[str, Any]) -> None:
+    """What the database's constraints would refuse, as field-level messages."""
+    check_flags(values, STRATEGY_FLAGS)
+    start, end = values.get("period_start_fy"), values.get("period_end_fy")
+    if isinstance(start, int) and isinstance(end, int) and end < start:
+        raise ValidationError({"period_end_fy": "The period cannot end before it starts."})
+    days = values.get("freshness_days")
+    if isinstance(days, int) and not isinstance(days, bool) and days < 1:
+        raise ValidationError({"freshness_days": "A cadence is at least one day."})
 
 
 @transaction.atomic
@@ -117,6 +141,7 @@ def strategy_create(*, mission: Mission, title: str, by: User | None, **fields: 
     unknown = set(fields) - set(STRATEGY_FIELDS)
     if unknown:
         raise TypeError(f"Unknown strategy fields: {sorted(unknown)}")
+    _check_strategy(fields)
     strategy = Strategy(mission=mission, title=title, **fields)
     _clean(strategy, exclude=["mission"])
     _save(strategy, by=by)
@@ -131,6 +156,13 @@ def strategy_update(
     unknown = set(fields) - set(STRATEGY_FIELDS)
     if unknown:
         raise TypeError(f"Unknown strategy fields: {sorted(unknown)}")
+    _check_strategy(
+        {
+            "period_start_fy": strategy.period_start_fy,
+            "period_end_fy": strategy.period_end_fy,
+            **fields,
+        }
+    )
     apply_update(
         strategy, fields=fields, by=by, expected_version=expected_version, clean_exclude=["mission"]
     )
@@ -138,6 +170,9 @@ def strategy_update(
 
 
 # --- The tree --------------------------------------------------------------------------
+
+# Which narrative fields are left out of the public-release document (see STRATEGY_FLAGS).
+NODE_FLAGS = ("description_sensitive", "justification_sensitive", "risks_sensitive")
 
 
 def _validate_node_position(
@@ -185,12 +220,21 @@ def node_create(
     description: str = "",
     justification: str = "",
     risks: str = "",
+    description_sensitive: bool = False,
+    justification_sensitive: bool = False,
+    risks_sensitive: bool = False,
     linkages: list[str] | None = None,
     owner: User | None = None,
     by: User | None,
 ) -> Node:
     require_role(by, strategy.mission_id, Role.MANAGER, "edit the strategy tree")
     require_member(owner, strategy.mission_id)
+    flags = {
+        "description_sensitive": description_sensitive,
+        "justification_sensitive": justification_sensitive,
+        "risks_sensitive": risks_sensitive,
+    }
+    check_flags(flags, NODE_FLAGS)
     code = code.strip()
     _validate_node_position(strategy=strategy, kind=kind, code=code, parent=parent)
     node = Node(
@@ -204,6 +248,7 @@ def node_create(
         description=description,
         justification=justification,
         risks=risks,
+        **flags,
         linkages=_clean_linkages(linkages or []),
         owner=owner,
     )
@@ -218,18 +263,28 @@ def node_create(
     return node
 
 
-NODE_EDITABLE_FIELDS = ("title", "description", "justification", "risks", "linkages", "owner")
+NODE_EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "justification",
+    "risks",
+    *NODE_FLAGS,
+    "linkages",
+    "owner",
+)
 
 
 @transaction.atomic
 def node_update(
     *, node: Node, by: User | None, expected_version: int | None = None, **fields: Any
 ) -> Node:
-    """Change a node's text, linkages or owner. Kind, code and parent are fixed once made."""
+    """Change a node's text (and which of it is sensitive), linkages or owner. Kind, code
+    and parent are fixed once made."""
     require_role(by, node.strategy.mission_id, Role.MANAGER, "edit the strategy tree")
     unknown = set(fields) - set(NODE_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    check_flags(fields, NODE_FLAGS)
     if "linkages" in fields:
         fields["linkages"] = _clean_linkages(fields["linkages"])
     if fields.get("owner") is not None:
@@ -534,7 +589,7 @@ def _import_into(
         result.strategy_created = True
     else:
         # What a document leaves out (dates, period, priorities) does not erase what the
-        # strategy already has.
+        # strategy already has, and it never names the sensitive flag (STRATEGY_FLAGS).
         fields = {k: v for k, v in fields.items() if v not in (None, "")}
         strategy_update(strategy=strategy, by=by, **fields)
     result.strategy = strategy
@@ -564,7 +619,9 @@ def _sync_tree(result: ImportResult, *, strategy: Strategy, by: User | None) -> 
         key = (item.kind, item.code)
         seen.add(key)
         node = existing.get(key)
-        # Linkage tags people added in the app are kept: the document only adds tags.
+        # The sensitive flags are not in `values`: they are set in the app and survive
+        # every re-import. Linkage tags people added in the app are kept too: the
+        # document only adds tags.
         linkages = list(node.linkages) if node is not None else []
         linkages += [tag for tag in item.linkages if tag not in linkages]
         values = {

@@ -16,24 +16,29 @@ and created/updated timestamps and version counters (a restore starts them afres
       "exported_at": "2025-05-01T12:00:00+00:00",
       "mission": {"name", "country", "slug"},
       "strategy": {"title", "kind", "period_start_fy", "period_end_fy", "approved_on",
-                   "reviewed_on", "status", "com_priorities", "freshness_days", "rollup"},
+                   "reviewed_on", "status", "com_priorities", "com_priorities_sensitive",
+                   "freshness_days", "rollup"},
       "nodes": [{"kind", "code", "parent_code", "title", "description", "justification",
-                 "risks", "linkages", "owner"}],
+                 "risks", "description_sensitive", "justification_sensitive",
+                 "risks_sensitive", "linkages", "owner"}],
       "milestones": [{"node_kind", "node_code", "title", "due_on", "completed_on", "owner"}],
       "indicators": [{"node_kind", "node_code", "name", "definition", "unit", "direction",
                       "baseline_value", "baseline_date", "data_source", "collection_method",
                       "frequency", "cumulative_mode", "owner",
                       "periods": [{"period_start", "period_end", "target", "actual",
                                    "comment", "recorded_by", "recorded_at"}]}],
-      "notes": [{"title", "body", "assessment", "justification", "as_of", "state", "author",
+      "notes": [{"title", "body", "assessment", "justification", "is_sensitive", "as_of",
+                 "state", "author",
                  "submitted_at", "reviewed_by", "reviewed_at", "review_comment",
                  "approved_at", "links": [{"node_kind", "node_code", "is_primary"}],
                  "sources": [{"url", "label"}], "supersedes"}]
     }
 
 Dates are ISO 8601 ("2025-05-01"), date-times ISO 8601 with their offset, decimals strings
-("24.0000"), absent values null. Lists are in a fixed order (nodes in document order,
-notes in the order they were written), so two exports of the same data are equal.
+("24.0000"), absent values null. The `*_sensitive` flags (left out of the public-release
+document) default to false when a document has none, as older exports do not. Lists are
+in a fixed order (nodes in document order, notes in the order they were written), so two
+exports of the same data are equal.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ from strategy.models import (
     code_sort_key,
 )
 from strategy.selectors import require_role
-from strategy.services import STRATEGY_FIELDS
+from strategy.services import NODE_EDITABLE_FIELDS, STRATEGY_FIELDS
 from tracking.markdown import render_markdown
 from tracking.models import (
     Indicator,
@@ -76,7 +81,7 @@ from tracking.models import (
     ProgressNote,
 )
 from tracking.services import INDICATOR_FIELDS as SERVICE_INDICATOR_FIELDS
-from tracking.services import to_decimal
+from tracking.services import NOTE_FLAGS, to_decimal
 
 User = AbstractBaseUser
 
@@ -85,12 +90,13 @@ MAX_ERRORS = 50  # a document broken everywhere gets the first fifty messages, t
 
 # The same field lists the services write; `owner` travels as a username, separately.
 INDICATOR_FIELDS = tuple(f for f in SERVICE_INDICATOR_FIELDS if f != "owner")
-NODE_FIELDS = ("title", "description", "justification", "risks", "linkages")
+NODE_FIELDS = tuple(f for f in NODE_EDITABLE_FIELDS if f != "owner")
 NOTE_FIELDS = (
     "title",
     "body",
     "assessment",
     "justification",
+    *NOTE_FLAGS,
     "as_of",
     "state",
     "submitted_at",
@@ -227,6 +233,7 @@ def strategy_export_json(*, strategy: Strategy, reader: User | None = None) -> d
                 "body": note["body"],
                 "assessment": note["assessment"],
                 "justification": note["justification"],
+                "is_sensitive": note["is_sensitive"],
                 "as_of": _iso(note["as_of"]),
                 "state": note["state"],
                 "author": note["author__username"],
@@ -411,6 +418,7 @@ _DOCUMENT: dict[str, _Key | _Object] = {
             "reviewed_on": _Key(_nullable(_date)),
             "status": _Key(_text, default=Strategy.Status.DRAFT),
             "com_priorities": _Key(_text, default=""),
+            "com_priorities_sensitive": _Key(_boolean, default=False),
             "freshness_days": _Key(_integer, default=90),
             "rollup": _Key(_text, default=Strategy.Rollup.WORST),
         },
@@ -426,6 +434,9 @@ _DOCUMENT: dict[str, _Key | _Object] = {
             "description": _Key(_text, default=""),
             "justification": _Key(_text, default=""),
             "risks": _Key(_text, default=""),
+            "description_sensitive": _Key(_boolean, default=False),
+            "justification_sensitive": _Key(_boolean, default=False),
+            "risks_sensitive": _Key(_boolean, default=False),
             "linkages": _Key(_tags, default=[]),
             "owner": _Key(_nullable(_username)),
         },
@@ -473,6 +484,7 @@ _DOCUMENT: dict[str, _Key | _Object] = {
             "body": _Key(_text, default=""),
             "assessment": _Key(_text, required=True),
             "justification": _Key(_text, default=""),
+            "is_sensitive": _Key(_boolean, default=False),
             "as_of": _Key(_date, required=True),
             "state": _Key(_text, required=True),
             "author": _Key(_username, required=True),

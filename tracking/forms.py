@@ -140,6 +140,10 @@ class NoteForm(ServiceErrorsMixin, forms.Form):
             "from the indicators."
         ),
     )
+    is_sensitive = forms.BooleanField(
+        required=False,
+        label="Sensitive — leave out of the public-release document",
+    )
     other_nodes = forms.TypedMultipleChoiceField(
         coerce=int,
         required=False,
@@ -174,6 +178,7 @@ class NoteForm(ServiceErrorsMixin, forms.Form):
             "as_of": data["as_of"],
             "body": data["body"],
             "justification": data["justification"],
+            "is_sensitive": data["is_sensitive"],
         }
 
 

@@ -184,6 +184,11 @@ class ProgressNote(models.Model):
         help_text="Required when the note says off track or disagrees with the indicators.",
     )
     as_of = models.DateField(help_text="The date the assessment describes.")
+    is_sensitive = models.BooleanField(
+        "sensitive",
+        default=False,
+        help_text="Left out of the public-release version of the document.",
+    )
     state = models.CharField(max_length=12, choices=NoteState.choices, default=NoteState.DRAFT)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(

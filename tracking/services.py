@@ -13,6 +13,9 @@ Note workflow (who may move a note where):
     edit (author) ◀──────────── returned ──submit (author)──▶ resubmitted ──▶ approve / return
 
 Approved notes are never edited; `note_supersede` starts a new draft that replaces one.
+Whether a note is sensitive (left out of the public-release document) is a publication
+decision, not its content: the author sets it with the note, and a manager may change it
+once the note reaches them — under review or approved — with `note_mark_sensitive`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from strategy.concurrency import StaleVersion, adopt, apply_update, locked
 from strategy.models import Node, Role, Strategy
 from strategy.selectors import has_role, require_member, require_role
+from strategy.services import check_flags
 from tracking import status as st
 from tracking.fiscal import describe_starts, period_starting
 from tracking.markdown import render_markdown
@@ -247,6 +251,11 @@ def indicator_period_record(
 # --- Progress notes --------------------------------------------------------------------
 
 NOTE_CONTENT_FIELDS = ("title", "body", "assessment", "as_of", "justification")
+NOTE_FLAGS = ("is_sensitive",)
+NOTE_FIELDS = (*NOTE_CONTENT_FIELDS, *NOTE_FLAGS)  # what the author may change
+# Where a manager may mark a note sensitive (or publishable): drafts and returned notes
+# are the author's, who sets the flag with the note.
+NOTE_MARKABLE_STATES = (NoteState.SUBMITTED, NoteState.RESUBMITTED, NoteState.APPROVED)
 
 
 def _validate_nodes(
@@ -264,6 +273,7 @@ def _validate_nodes(
 
 
 def _validate_content(values: dict[str, Any], today: date) -> None:
+    check_flags(values, NOTE_FLAGS)
     if "assessment" in values and values["assessment"] not in Assessment.values:
         raise ValidationError({"assessment": "Choose an assessment."})
     if "title" in values and not str(values["title"]).strip():
@@ -323,6 +333,7 @@ def note_create(
     primary_node: Node | None = None,
     body: str = "",
     justification: str = "",
+    is_sensitive: bool = False,
     sources: Iterable[Any] = (),
     supersedes: ProgressNote | None = None,
     today: date | None = None,
@@ -331,7 +342,10 @@ def note_create(
     require_role(author, strategy.mission_id, Role.ANALYST, "write progress notes")
     today = today or timezone.localdate()
     node_list, primary = _validate_nodes(strategy, nodes, primary_node)
-    _validate_content({"title": title, "assessment": assessment, "as_of": as_of}, today)
+    _validate_content(
+        {"title": title, "assessment": assessment, "as_of": as_of, "is_sensitive": is_sensitive},
+        today,
+    )
     if supersedes is not None and (
         supersedes.strategy_id != strategy.id or supersedes.state != NoteState.APPROVED
     ):
@@ -347,6 +361,7 @@ def note_create(
         assessment=assessment,
         as_of=as_of,
         justification=justification.strip(),
+        is_sensitive=is_sensitive,
         supersedes=supersedes,
     )
     _clean(note, exclude=["strategy", "author", "supersedes", "reviewed_by"])
@@ -380,8 +395,10 @@ def note_update(
     today: date | None = None,
     **fields: Any,
 ) -> ProgressNote:
-    """Edit a draft or returned note. Only its author may; approved notes never change."""
-    unknown = set(fields) - set(NOTE_CONTENT_FIELDS)
+    """Edit a draft or returned note (its content and whether it is sensitive). Only its
+    author may; approved notes never change (a manager may still mark one sensitive:
+    `note_mark_sensitive`)."""
+    unknown = set(fields) - set(NOTE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     fresh = _lock(note, expected_version)
@@ -492,6 +509,30 @@ def note_return(
 
 
 @transaction.atomic
+def note_mark_sensitive(
+    *, note: ProgressNote, sensitive: bool, by: User | None, expected_version: int | None = None
+) -> ProgressNote:
+    """A manager marks a note under review or approved as sensitive (left out of the
+    public-release document) or as publishable again. Only the flag changes — the note's
+    content never does — with a version bump and a history row; marking it as it already
+    is writes nothing."""
+    if not isinstance(sensitive, bool):
+        raise ValidationError({"sensitive": "Choose true or false."})
+    fresh = _lock(note, expected_version)
+    require_role(by, fresh.strategy.mission_id, Role.MANAGER, "mark progress notes sensitive")
+    if fresh.state not in NOTE_MARKABLE_STATES:
+        raise ValidationError(
+            f"A {fresh.get_state_display().lower()} note is its author's: they mark it "
+            "sensitive when they edit it."
+        )
+    if fresh.is_sensitive == sensitive:
+        adopt(note, fresh)
+        return note
+    fresh.is_sensitive = sensitive
+    return _finish(fresh, note, by)
+
+
+@transaction.atomic
 def note_delete(*, note: ProgressNote, by: User, expected_version: int | None = None) -> None:
     """The author deletes a note that was never approved and is not under review."""
     fresh = _lock(note, expected_version)
@@ -517,6 +558,7 @@ def note_supersede(*, note: ProgressNote, by: User, today: date | None = None) -
         body=note.body,
         assessment=note.assessment,
         justification=note.justification,
+        is_sensitive=note.is_sensitive,
         as_of=today or timezone.localdate(),
         nodes=[link.node for link in links],
         primary_node=next((link.node for link in links if link.is_primary), None),

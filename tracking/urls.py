@@ -8,6 +8,7 @@ strategy page's filters are a GET form that htmx also uses; history pages are re
 from django.urls import path
 
 from tracking import views
+from tracking.edit_views import node_edit_page, note_sensitive_view, strategy_edit_page
 from tracking.reports import views as reports
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("strategies/<int:pk>/", views.strategy_detail, name="strategy-detail"),
     path("nodes/<int:pk>/", views.node_detail_page, name="node-detail"),
     path("nodes/<int:pk>/notes/new/", views.note_create_page, name="note-create"),
+    path("nodes/<int:pk>/edit/", node_edit_page, name="node-edit"),
+    path("strategies/<int:pk>/edit/", strategy_edit_page, name="strategy-edit"),
     path("indicators/<int:pk>/record/", views.indicator_record, name="indicator-record"),
     path("notes/mine/", views.my_notes, name="my-notes"),
     path("notes/<int:pk>/", views.note_detail, name="note-detail"),
@@ -23,6 +26,7 @@ urlpatterns = [
     path("notes/<int:pk>/review/", views.note_review, name="note-review"),
     path("notes/<int:pk>/delete/", views.note_delete_view, name="note-delete"),
     path("notes/<int:pk>/supersede/", views.note_supersede_view, name="note-supersede"),
+    path("notes/<int:pk>/sensitive/", note_sensitive_view, name="note-sensitive"),
     path("review/", views.review_queue_page, name="review-queue"),
     path("nodes/<int:pk>/history/", views.node_history, name="node-history"),
     path("indicators/<int:pk>/history/", views.indicator_history, name="indicator-history"),

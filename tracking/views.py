@@ -106,6 +106,7 @@ from tracking.selectors import (
     visible_notes,
 )
 from tracking.services import (
+    NOTE_MARKABLE_STATES,
     StaleVersion,
     indicator_period_record,
     justification_required,
@@ -461,20 +462,26 @@ def _node_context(
         "can_record": can_record,
         "can_set_target": can_set_target,
         "can_write_notes": can_record,
+        "can_edit_node": can_set_target,  # managers (tracking.edit_views.node_edit_page)
         "narrative": _narrative(detail.node.node),
         **_meter_thresholds(),
     }
 
 
-def _narrative(node: Node) -> list[tuple[str, str]]:
+def _narrative(node: Node) -> list[tuple[str, str, bool]]:
     """The node's narrative fields that have text, as sanitised HTML (Markdown rendered
-    and cleaned by nh3 in `render_markdown`, so safe to mark safe)."""
+    and cleaned by nh3 in `render_markdown`, so safe to mark safe), each with whether it
+    is sensitive (left out of the public-release document)."""
     fields = [
-        ("Description and linkages", node.description),
-        ("Justification", node.justification),
-        ("Risks", node.risks),
+        ("Description and linkages", node.description, node.description_sensitive),
+        ("Justification", node.justification, node.justification_sensitive),
+        ("Risks", node.risks, node.risks_sensitive),
     ]
-    return [(label, mark_safe(render_markdown(text))) for label, text in fields if text.strip()]
+    return [
+        (label, mark_safe(render_markdown(text)), sensitive)
+        for label, text, sensitive in fields
+        if text.strip()
+    ]
 
 
 @login_required
@@ -599,6 +606,8 @@ def _note_actions(user: UserLike, note: ProgressNote) -> dict[str, bool]:
         and has_role(user, mission_id, Role.MANAGER),
         "can_supersede": note.state == NoteState.APPROVED
         and has_role(user, mission_id, Role.ANALYST),
+        "can_mark_sensitive": note.state in NOTE_MARKABLE_STATES
+        and has_role(user, mission_id, Role.MANAGER),
     }
 
 
@@ -718,6 +727,7 @@ def _stored_values(note: ProgressNote) -> dict[str, Any]:
         "justification": note.justification,
         "other_nodes": [link.node_id for link in links if not link.is_primary],
         "sources": format_sources(list(note.sources.all())),
+        "is_sensitive": note.is_sensitive,
         "version": note.version,
     }
 

@@ -111,6 +111,7 @@ class StrategySerializer(serializers.ModelSerializer):
             "reviewed_on",
             "status",
             "com_priorities",
+            "com_priorities_sensitive",
             "freshness_days",
             "rollup",
             "version",

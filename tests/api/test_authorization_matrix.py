@@ -101,6 +101,7 @@ _ROWS: dict[tuple[str, str], tuple[int, ...]] = {
     ("note-submit", "POST"): AUTHOR_ONLY,
     ("note-approve", "POST"): REVIEW,
     ("note-return-note", "POST"): REVIEW,
+    ("note-sensitive", "POST"): REVIEW,  # an approved note: marked sensitive by managers
     ("report-list", "GET"): LIST,
     ("report-list", "POST"): (401, 403, 403, 202, 202, 400, 202),  # 202: being prepared
     ("report-detail", "GET"): READ,
@@ -149,6 +150,17 @@ def _reports(w: World) -> ReportWorld:
             ),
         )
         w._report_world = made
+    return made
+
+
+def _approved_note(w: World):
+    """An approved note of testland by analyst2, made on first use and kept on the world
+    (like `_reports`), so every persona addresses the same row."""
+    made = getattr(w, "_approved_note", None)
+    if made is None:
+        made = w._approved_note = ProgressNoteFactory(
+            strategy=w.strategy, author=w.personas.analyst2, nodes=[w.objective]
+        )
     return made
 
 
@@ -299,6 +311,7 @@ REQUESTS: dict[tuple[str, str], Spec] = {
         {"pk": w.submitted_note.id},
         {"comment": "Add the source of the figures."},
     ),
+    ("note-sensitive", "POST"): lambda w: ({"pk": _approved_note(w).id}, {"sensitive": True}),
     ("report-list", "GET"): lambda w: ({}, None),
     ("report-list", "POST"): lambda w: ({}, {"strategy": w.strategy.id}),
     ("report-detail", "GET"): lambda w: ({"pk": _reports(w).report.id}, None),

@@ -119,6 +119,8 @@ def main_pages(demo: Demo) -> list[MainPage]:
             "note under review", MANAGER, reverse("note-detail", args=[demo.notes[SUBMITTED_NOTE]])
         ),
         MainPage("review queue", MANAGER, reverse("review-queue")),
+        MainPage("node edit form", MANAGER, reverse("node-edit", args=[node])),
+        MainPage("strategy edit form", MANAGER, reverse("strategy-edit", args=[demo.strategy])),
     ]
     pages += optional_page("import", MANAGER, "strategy-import", demo.mission)
     if pages[-1].name == "import" and SEED.is_file():

@@ -505,3 +505,54 @@ def test_import_command_reports_problems_and_bad_json(document, tmp_path):
 
 def test_export_format_marker_is_versioned(document):
     assert document["format"] == FORMAT == "strategy-tracker/1"
+
+
+# --- JSON: the sensitive flags ----------------------------------------------------------------
+
+
+def test_sensitive_flags_round_trip_and_default_to_false_when_absent(small, tree):
+    small.com_priorities_sensitive = True
+    small.save()
+    tree.obj11.justification_sensitive = tree.obj11.risks_sensitive = True
+    tree.obj11.save()
+    small.notes.filter(state=NoteState.APPROVED).update(is_sensitive=True)
+    document = round_trip(strategy_export_json(strategy=small))
+    assert document["strategy"]["com_priorities_sensitive"] is True
+    obj11 = next(node for node in document["nodes"] if node["code"] == "1.1")
+    assert (
+        obj11["description_sensitive"],
+        obj11["justification_sensitive"],
+        obj11["risks_sensitive"],
+    ) == (False, True, True)
+    assert [note["is_sensitive"] for note in document["notes"]] == [True, False, False]
+
+    restored = strategy_import_json(data=document, mission_slug="restored")
+    again = round_trip(strategy_export_json(strategy=restored))
+    assert without(again, "exported_at", "mission") == without(document, "exported_at", "mission")
+    assert restored.com_priorities_sensitive
+    assert restored.notes.get(state=NoteState.APPROVED).is_sensitive
+
+    # A document written before the flags existed reads as "nothing is sensitive".
+    older = copy.deepcopy(document)
+    del older["strategy"]["com_priorities_sensitive"]
+    for node in older["nodes"]:
+        for flag in ("description_sensitive", "justification_sensitive", "risks_sensitive"):
+            del node[flag]
+    for note in older["notes"]:
+        del note["is_sensitive"]
+    older["strategy"]["title"] = "An older export"
+    restored = strategy_import_json(data=older, mission_slug="older")
+    assert not restored.com_priorities_sensitive
+    assert not restored.nodes.filter(justification_sensitive=True).exists()
+    assert not restored.notes.filter(is_sensitive=True).exists()
+
+
+def test_a_sensitive_flag_must_be_true_or_false(document):
+    document["nodes"][0]["risks_sensitive"] = "yes"
+    document["notes"][0]["is_sensitive"] = None
+    with pytest.raises(ValidationError) as caught:
+        strategy_import_json(data=document, mission_slug="restored")
+    assert caught.value.messages == [
+        "nodes[0].risks_sensitive: must be true or false, not a string.",
+        "notes[0].is_sensitive: must be true or false, not null.",
+    ]

@@ -63,6 +63,9 @@ class NodeSerializer(serializers.ModelSerializer):
             "description",
             "justification",
             "risks",
+            "description_sensitive",
+            "justification_sensitive",
+            "risks_sensitive",
             "linkages",
             "owner",
             "assessment",
@@ -74,6 +77,14 @@ class NodeSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["version", "created_at", "updated_at"]
+        extra_kwargs = {
+            name: {"help_text": f"The {field} is left out of the public-release document."}
+            for name, field in [
+                ("description_sensitive", "description"),
+                ("justification_sensitive", "justification"),
+                ("risks_sensitive", "risks narrative"),
+            ]
+        }
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_parent_code(self, node: Node) -> str | None:
@@ -286,6 +297,7 @@ class NoteSerializer(serializers.ModelSerializer):
             "body_html",
             "assessment",
             "justification",
+            "is_sensitive",
             "as_of",
             "state",
             "author",
@@ -340,6 +352,11 @@ class NoteWriteSerializer(serializers.Serializer):
     )
     assessment = serializers.ChoiceField(choices=Assessment.choices)
     justification = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    is_sensitive = serializers.BooleanField(
+        required=False,
+        help_text="Left out of the public-release document. Once the note is submitted, "
+        "managers change it with `/notes/{id}/sensitive/`.",
+    )
     as_of = serializers.DateField()
     nodes = serializers.ListField(
         child=ScopedPrimaryKeyField(mission_field=MISSION_OF_NODE, queryset=Node.objects.all()),
@@ -358,6 +375,12 @@ class NoteUpdateSerializer(NoteWriteSerializer):
         for field in self.fields.values():
             field.required = False
         self.fields.pop("strategy")
+
+
+class SensitiveSerializer(serializers.Serializer):
+    sensitive = serializers.BooleanField(
+        help_text="true: leave the note out of the public-release document; false: publish it."
+    )
 
 
 class ReviewSerializer(serializers.Serializer):

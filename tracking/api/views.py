@@ -35,6 +35,7 @@ from tracking.api.serializers import (
     NoteWriteSerializer,
     ReviewSerializer,
     SearchResultSerializer,
+    SensitiveSerializer,
     TreeNodeSerializer,
 )
 from tracking.exports import strategy_export_json
@@ -50,6 +51,7 @@ from tracking.services import (
     note_approve,
     note_create,
     note_delete,
+    note_mark_sensitive,
     note_return,
     note_submit,
     note_update,
@@ -448,6 +450,22 @@ class NoteViewSet(ETagMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         note_return(
             note=note, by=request.user, comment=serializer.validated_data.get("comment", ""),
+            expected_version=expected_version(request, note),
+        )  # fmt: skip
+        return self._respond(note)
+
+    @extend_schema(request=SensitiveSerializer, responses=NoteSerializer)
+    @action(detail=True, methods=["post"])
+    def sensitive(self, request, pk=None):
+        """Mark a note under review or approved as sensitive — left out of the
+        public-release document — or as publishable again (managers). Only the flag
+        changes; honours `If-Match`. Drafts and returned notes are their author's, who sets
+        `is_sensitive` when editing them."""
+        note = self.get_object()
+        serializer = SensitiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note_mark_sensitive(
+            note=note, sensitive=serializer.validated_data["sensitive"], by=request.user,
             expected_version=expected_version(request, note),
         )  # fmt: skip
         return self._respond(note)
