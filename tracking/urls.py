@@ -7,13 +7,14 @@ strategy page's filters are a GET form that htmx also uses; history pages are re
 
 from django.urls import path
 
-from tracking import views
+from tracking import export_views, views
 from tracking.edit_views import node_edit_page, note_sensitive_view, strategy_edit_page
 from tracking.reports import views as reports
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("strategies/<int:pk>/", views.strategy_detail, name="strategy-detail"),
+    path("strategies/<int:pk>/export/", export_views.strategy_export, name="strategy-export"),
     path("nodes/<int:pk>/", views.node_detail_page, name="node-detail"),
     path("nodes/<int:pk>/notes/new/", views.note_create_page, name="note-create"),
     path("nodes/<int:pk>/edit/", node_edit_page, name="node-edit"),

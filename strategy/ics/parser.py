@@ -18,7 +18,9 @@ each a small function, so a new layout quirk has one obvious home:
 7. `_merge`           one item per (kind, code), discrepancies between sections, the tree.
 
 `parse_ics` never raises: the worst input gives an empty document with warnings. Also
-public: `title_key` (how titles are compared) and `linkage_tags` (narrative → "NSS Pillar 2").
+public: `title_key` (how titles are compared) and `linkage_tags` (narrative → "NSS Pillar 2"),
+and for the document writers (`strategy.ics.docx_writer`, `pdf_writer`), which must write
+what this parser reads back: `read_line`, `literal` and `line_shape`.
 """
 
 from __future__ import annotations
@@ -914,6 +916,7 @@ _CONTINUATION_WORDS = frozenset({
     "been", "will", "would", "can", "could", "should", "must", "has", "have", "had", "not",
     "both", "either", "such", "including", "among", "per", "via",
 })  # fmt: skip
+_SHORT_LINE = 0.6  # of the wrap width: shorter lines end where their author ended them
 _HYPHEN_END_RE = re.compile(r"([A-Za-z]+)-$")
 _COMPOUND_BREAK_RE = re.compile(r"[A-Za-z.]-$")  # a line cut inside a hyphenated word
 _WORD_START_RE = re.compile(r"[a-z]+")
@@ -999,7 +1002,10 @@ def _continues(
         return not terminal and len(previous) >= 40
     if terminal:  # a sentence ended: a new paragraph only if the next word would have fitted
         return len(previous) + 1 + len(text.split(None, 1)[0]) > width
-    return True
+    # No full stop, but a line this short was ended on purpose: an unpunctuated paragraph
+    # end or heading when the next line starts a sentence of its own (the lower-case and
+    # continuation-word cases went on above).
+    return len(previous) >= _SHORT_LINE * width
 
 
 def _append(pieces: list[str], text: str, vocabulary: _Vocabulary) -> None:
@@ -1084,7 +1090,9 @@ _MAX_TITLE = 700  # longer than any title: a paragraph this long is narrative
 class _Reader:
     """Reads paragraphs in order. Knows the current section ("preamble", "toc", "com",
     "framework", "detail", "management", "other", or "implicit" for items before any
-    section heading), the item being read and the narrative field being filled."""
+    section heading), the item being read and the narrative field being filled. Nothing
+    in an "other" section (annex, appendix, glossary) is read until a known section
+    heading comes back."""
 
     def __init__(self) -> None:
         self.section = "preamble"
@@ -1149,6 +1157,8 @@ class _Reader:
             self.context = "management"
 
     def _start_item(self, heading: _ItemHeading) -> bool:
+        if self.section == "other":
+            return False  # an annex's tables name items too; the strategy is stated above
         kind = _resolve_kind(heading, self.context, self.section)
         if kind is None:
             return False
@@ -1451,6 +1461,41 @@ def linkage_tags(text: str) -> list[str]:
     tags += goals or (["JSP"] if _JSP_RE.search(text) else [])
     tags += [tag for tag, pattern in _BUREAU_TAGS if pattern.search(text)]
     return tags
+
+
+# --- Writing text this parser reads back -----------------------------------------------------
+
+# Markdown escapes `literal` adds: every character `_strip_markup` may act on.
+_LITERAL_RE = re.compile(r"[\\`*_\[\]<>&#|(]")
+
+
+def read_line(text: str) -> str:
+    """One line of a document as this parser reads it: Markdown and HTML syntax, table
+    pipes and portion marks gone, spaces single. For writers that show narrative as text
+    (DOCX, PDF) exactly as an import of the Markdown document would store it."""
+    return _clean_line(_normalise(text)[0]).text
+
+
+def line_shape(text: str) -> str:
+    """What this parser takes a line starting with `text` for: "text" for prose, else
+    "item", "bare_item", "label", "bare_label", "bullet", "section", "date", "furniture",
+    "contents" or "heading". For writers that wrap lines themselves (PDF): a wrapped line
+    must read as prose, so a writer keeps such words off the start of a line."""
+    line = _clean_line(_normalise(text)[0])
+    if not line.text:
+        return "furniture" if text.strip() else "text"
+    return line.shape if line.shape != "text" else _line_shape(line)
+
+
+def literal(text: str, *, after: str = "") -> str:
+    """`text` (spaces made single) written so that this parser reads it back unchanged on
+    a line that starts with `after` (e.g. "Mission Goal 1: "): `text` itself when nothing
+    in it reads as markup — nearly always — else with a Markdown escape before each
+    character that could ("R\\&amp;D", "\\*not emphasis\\*")."""
+    text = " ".join(text.split())
+    if read_line(after + text) == " ".join(f"{after}{text}".split()):
+        return text
+    return _LITERAL_RE.sub(r"\\\g<0>", text)
 
 
 # --- Entry point ---------------------------------------------------------------------------

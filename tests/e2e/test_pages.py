@@ -99,6 +99,7 @@ def main_pages(demo: Demo) -> list[MainPage]:
         MainPage("login", None, reverse("login")),
         MainPage("home", ANALYST, reverse("home")),
         MainPage("strategy", ANALYST, reverse("strategy-detail", args=[demo.strategy])),
+        MainPage("export form", ANALYST, reverse("strategy-export", args=[demo.strategy])),
         MainPage("node with charts", ANALYST, reverse("node-detail", args=[node])),
         MainPage(
             "node with milestones",

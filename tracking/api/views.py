@@ -10,8 +10,14 @@ import io
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,7 +26,6 @@ from rest_framework.response import Response
 from strategy.api.base import ETagMixin, expected_version, scope
 from strategy.api.pagination import StableCursorPagination
 from strategy.api.parsers import CSVParser, PayloadTooLarge, StrictJSONParser
-from strategy.ics.render import render_markdown
 from strategy.models import Node, Strategy
 from strategy.services import node_create, node_delete, node_update
 from tracking.api.serializers import (
@@ -38,6 +43,8 @@ from tracking.api.serializers import (
     SensitiveSerializer,
     TreeNodeSerializer,
 )
+from tracking.documents import DOCX_TYPE, strategy_document
+from tracking.documents import FORMATS as DOCUMENT_FORMATS
 from tracking.exports import strategy_export_json
 from tracking.filters import IndicatorFilter, IndicatorPeriodFilter, NodeFilter, NoteFilter
 from tracking.models import Indicator, IndicatorPeriod, ProgressNote
@@ -163,9 +170,26 @@ class StrategyTreeView(generics.GenericAPIView):
         )
 
 
+def _flag(request, name: str) -> bool:
+    """A true/false query parameter: absent is false; anything but a boolean word is a 400."""
+    value = request.query_params.get(name, "").strip().lower()
+    if value in ("", "false", "0", "no", "off"):
+        return False
+    if value in ("true", "1", "yes", "on"):
+        return True
+    raise ValidationError({name: "Must be true or false."})
+
+
+def _document_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(OpenApiTypes.BINARY, description=description)
+
+
 class StrategyExportView(generics.GenericAPIView):
     """The strategy as JSON that round-trips into an empty instance (tree, indicators,
-    periods, notes), or as an ICS-shaped Markdown document."""
+    periods, notes), or as an ICS-shaped document — Markdown, Word (DOCX) or PDF — that the
+    import reads back to the same tree. Documents can be the public-release version
+    (`public=true`: sensitive narrative and notes left out, marked FOR PUBLIC RELEASE) and
+    carry an appendix of indicators, milestones and latest notes (`appendix=true`)."""
 
     queryset = Strategy.objects.none()  # the model, for the schema; get_queryset() scopes
 
@@ -177,25 +201,49 @@ class StrategyExportView(generics.GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("format", str, enum=["json", "md"], description="json (default) or md")
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", *DOCUMENT_FORMATS],
+                description="json (default), or a document: md, docx or pdf",
+            ),
+            OpenApiParameter(
+                "public",
+                bool,
+                description="Documents only: the public-release version (default false)",
+            ),
+            OpenApiParameter(
+                "appendix",
+                bool,
+                description="Documents only: add the indicators, milestones and latest notes "
+                "appendix (default false)",
+            ),
         ],
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
             (200, "text/markdown"): OpenApiTypes.STR,
+            (200, DOCX_TYPE): _document_response("The document as a Word file."),
+            (200, "application/pdf"): _document_response("The document as an A4 PDF."),
         },
     )
     def get(self, request, pk: int):
         strategy = self.get_object()
         fmt = request.query_params.get("format", "json")
-        if fmt == "md":
-            response = HttpResponse(
-                render_markdown(strategy=strategy), content_type="text/markdown; charset=utf-8"
-            )
-            response["Content-Disposition"] = f'attachment; filename="strategy-{strategy.id}.md"'
-            return response
-        if fmt != "json":
-            raise ValidationError({"format": "Choose json or md."})
-        return Response(strategy_export_json(strategy=strategy, reader=request.user))
+        if fmt == "json":
+            return Response(strategy_export_json(strategy=strategy, reader=request.user))
+        if fmt not in DOCUMENT_FORMATS:
+            raise ValidationError({"format": "Choose json, md, docx or pdf."})
+        document = strategy_document(
+            strategy=strategy,
+            fmt=fmt,
+            public=_flag(request, "public"),
+            appendix=_flag(request, "appendix"),
+        )
+        response = HttpResponse(document.content, content_type=document.content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=document.filename
+        )
+        return response
 
 
 class IndicatorViewSet(ETagMixin, viewsets.ModelViewSet):

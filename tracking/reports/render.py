@@ -17,23 +17,16 @@ from __future__ import annotations
 
 import base64
 import logging
-import mimetypes
-import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from io import BytesIO
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.text import slugify
@@ -43,6 +36,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+# The safe URL fetcher lives in `strategy.pdf` (the ICS document uses it too); its names
+# stay importable from here.
+from strategy.pdf import PDF_BASE_URL as PDF_BASE_URL
+from strategy.pdf import RefusedResource as RefusedResource
+from strategy.pdf import fetch_resource as _safe_fetch
+from strategy.pdf import html_to_pdf
 from tracking import status as st
 
 logger = logging.getLogger(__name__)
@@ -324,101 +323,22 @@ def report_charts(*, content: dict[str, Any]) -> dict[str, Any]:
 
 # --- PDF ----------------------------------------------------------------------------------
 
-# WeasyPrint resolves the template's relative URLs (/static/…) against this. The .invalid
-# domain never resolves (RFC 2606) and is never contacted: the fetcher maps its static
-# paths to files on disk and refuses everything else.
-PDF_BASE_URL = "https://strategy-tracker.invalid/"
-
-
-class RefusedResource(ValueError):
-    """The PDF asked for something it may not load: remote, file:, or unknown."""
-
-
-def _response(url: str, body: bytes, content_type: str) -> Any:
-    from weasyprint.urls import URLFetcherResponse
-
-    return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
-
-
-def _data_response(url: str) -> Any:
-    header, comma, payload = url[len("data:") :].partition(",")
-    if not comma:
-        raise RefusedResource("Malformed data: URI")
-    params = [p.strip() for p in header.split(";")]
-    if params[-1].lower() == "base64":
-        params.pop()
-        body = base64.b64decode(unquote(payload), validate=False)
-    else:
-        body = unquote_to_bytes(payload)
-    content_type = ";".join(params) if params and params[0] else "text/plain;charset=US-ASCII"
-    return _response(url, body, content_type)
-
-
-def _static_name(url: str) -> str | None:
-    """The static file name a URL points at (`css/report.css`), or None if it is not a
-    static URL or tries to climb out of the static folders."""
-    prefix = urljoin(PDF_BASE_URL, settings.STATIC_URL)
-    if not url.startswith(prefix):
-        return None
-    name = posixpath.normpath(unquote(urlsplit(url[len(prefix) :]).path))
-    if name in {".", ""} or name.startswith(("../", "/")) or name == ".." or "\x00" in name:
-        return None
-    return name
-
-
-def _find_static(name: str) -> str | None:
-    found = finders.find(name)
-    if not found:
-        # Production templates ask for hashed names (css/report.1a2b3c.css); the finders
-        # know only the source names, which the manifest maps back.
-        hashed = getattr(staticfiles_storage, "hashed_files", None) or {}
-        source = next((src for src, dst in hashed.items() if dst == name), None)
-        found = finders.find(source) if source else None
-    return found if isinstance(found, str) else None
-
 
 def fetch_resource(url: str) -> Any:
-    """Everything WeasyPrint loads while rendering a report PDF comes through here: a
-    `data:` URI, or a file of the project's static folders. Anything else (http, https,
-    file:, other hosts) is refused with a warning, and WeasyPrint leaves it out."""
-    if url.startswith("data:"):
-        return _data_response(url)
-    name = _static_name(url)
-    path = _find_static(name) if name else None
-    if path is None:
-        logger.warning("Report PDF: refused to fetch %s", url[:200])
-        raise RefusedResource(f"Only data: URIs and static files may be loaded: {url[:200]}")
-    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    if content_type.startswith("text/"):
-        content_type += ";charset=utf-8"
-    return _response(url, Path(path).read_bytes(), content_type)
-
-
-@cache
-def _fetcher_class() -> type:
-    # WeasyPrint loads Pango when imported (~0.7 s): only processes that build PDFs pay.
-    from weasyprint.urls import URLFetcher
-
-    class StaticOnlyFetcher(URLFetcher):
-        """A WeasyPrint fetcher that never opens a connection or a local path itself."""
-
-        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
-            return fetch_resource(url)
-
-    return StaticOnlyFetcher
+    """Everything WeasyPrint loads while rendering a report PDF comes through here (see
+    `strategy.pdf.fetch_resource`): a `data:` URI or a static file, nothing else."""
+    return _safe_fetch(url)
 
 
 def report_pdf(*, content: dict[str, Any]) -> bytes:
     """The report as an A4 PDF (template tracking/reports/pdf.html), charts as images."""
-    from weasyprint import HTML
-
     hydrated = hydrate(content)
     html = render_to_string(
         "tracking/reports/pdf.html",
         {"content": hydrated, "charts": report_charts(content=hydrated)},
     )
-    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=_fetcher_class()())
-    return document.write_pdf()
+    # Looked up at call time, so a test's stand-in for `fetch_resource` sees every URL.
+    return html_to_pdf(html, fetch=lambda url: fetch_resource(url))
 
 
 # --- XLSX ---------------------------------------------------------------------------------
