@@ -522,3 +522,14 @@ def test_a_manager_may_mark_a_note_under_review(client, personas, tree):
 def test_the_sensitive_button_takes_only_post(client, personas, approved):
     client.force_login(personas.manager)
     assert client.get(url("note-sensitive", approved)).status_code == 405
+
+
+def test_the_strategy_page_links_managers_to_the_edit_page_and_nobody_else(client, personas, tree):
+    from django.urls import reverse
+
+    edit = reverse("strategy-edit", args=[tree.strategy.pk])
+    page = reverse("strategy-detail", args=[tree.strategy.pk])
+    client.force_login(personas.manager)
+    assert edit in client.get(page).content.decode()
+    client.force_login(personas.analyst)
+    assert edit not in client.get(page).content.decode()
