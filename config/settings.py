@@ -3,9 +3,12 @@
 Every value a deployment may change comes from an environment variable (or a `.env`
 file beside `manage.py`, see `.env.example`). The defaults are the *embedded* setup that
 `make run` uses: SQLite, the kombu filesystem broker and e-mail written to files, all
-under `var/`. Production (DEBUG off) refuses to start without a real SECRET_KEY.
+under `var/`. Production (DEBUG off) refuses to start without a real SECRET_KEY. Secrets
+may also come from a file named by NAME_FILE (`env_secret`); docs/security.md explains the
+hardening at the end of this module.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -23,13 +26,30 @@ VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from the environment variable NAME, or from the file NAME_FILE names
+    (Docker and Kubernetes secrets), with surrounding whitespace removed.
+
+    Setting both, or naming a file that cannot be read, stops start-up with the reason."""
+    path = os.environ.get(f"{name}_FILE", "")
+    if not path:
+        return env.str(name, default=default)
+    if os.environ.get(name):
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both.")
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {error}") from error
+
+
 # --- Secrets fail closed --------------------------------------------------------------
-SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it in the environment (or .env); only DEBUG=true "
-            "may run with the built-in development key."
+            "SECRET_KEY is not set. Set it (or SECRET_KEY_FILE) in the environment or .env; "
+            "only DEBUG=true may run with the built-in development key."
         )
     SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - DEBUG only
 
@@ -45,6 +65,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "django_filters",
     "rest_framework",
     "drf_spectacular",
@@ -65,6 +86,8 @@ MIDDLEWARE = [
     # NUL bytes in a URL or query string are refused with 400 before any view runs.
     "config.middleware.reject_nul_bytes",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Records request.user as the author of history rows written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -90,7 +113,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        env_secret("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+    ),
 }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -145,7 +170,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # EMAIL_URL examples: smtp://user:pass@mail.example.org:587/?tls=True, consolemail://,
 # filemail:////abs/path (four slashes: django-environ drops one). The default writes each
 # message to a file under var/mail/.
-_email = env.email_url("EMAIL_URL", default=f"filemail:///{VAR_DIR / 'mail'}")
+_email = env.email_url_config(env_secret("EMAIL_URL", default=f"filemail:///{VAR_DIR / 'mail'}"))
 if _email.get("EMAIL_FILE_PATH") and not Path(_email["EMAIL_FILE_PATH"]).is_absolute():
     _email["EMAIL_FILE_PATH"] = str(BASE_DIR / _email["EMAIL_FILE_PATH"])
 vars().update(_email)
@@ -182,7 +207,7 @@ if DELIVERY_MAX_ATTEMPTS < 1 or DELIVERY_RETRY_BASE_SECONDS < 0:
 
 # --- Celery -----------------------------------------------------------------------------
 # Default: the kombu filesystem transport, so `make run` needs no broker server.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_FOLDER = VAR_DIR / "celery"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -290,15 +315,51 @@ INDICATOR_REPORTING_GRACE_DAYS = env.int("INDICATOR_REPORTING_GRACE_DAYS", defau
 ICS_IMPORT_MAX_BYTES = env.int("ICS_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 
 # --- Production hardening ---------------------------------------------------------------
+# `manage.py check --deploy --fail-level WARNING` passes with the defaults below
+# (tests/test_deploy_check.py); docs/security.md says what each one protects.
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain http is redirected to https. Behind a TLS-terminating proxy, name the header
+    # it sets (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto) so Django knows the request was
+    # https; only do so if the proxy always sets it, or clients could claim https.
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    _proxy_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+    # Browsers then refuse plain http for this host (and its subdomains) for a year.
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    if SECURE_HSTS_SECONDS < 0:
+        raise ImproperlyConfigured("SECURE_HSTS_SECONDS must not be negative.")
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+# No script reads either cookie: forms (and htmx posts, which send the form) carry the
+# CSRF token in a hidden field; Swagger UI gets it from its template.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere (page scripts are static files reading json_script
+# data; htmx runs without eval or injected styles). Report charts are data: images.
+# The API docs page uses drf-spectacular's split view, whose set-up script is a file too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,8 @@ _ENV_READ = re.compile(
     r"""\(\s*["']([A-Z][A-Z0-9_]*)["']"""
     r"""|\bos\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]"""
 )
+# env_secret("NAME", ...): the settings helper that reads NAME or the file named by NAME_FILE.
+_SECRET_READ = re.compile(r"""\benv_secret\(\s*["']([A-Z][A-Z0-9_]*)["']""")
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
 _COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 # "NAME=value" or "#NAME=value" (a documented variable left at its default)
@@ -39,7 +41,10 @@ _ENV_EXAMPLE_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=")
 
 def settings_variables() -> set[str]:
     source = SETTINGS_FILE.read_text()
-    return {a or b for a, b in _ENV_READ.findall(source)}
+    secrets = _SECRET_READ.findall(source)
+    return {a or b for a, b in _ENV_READ.findall(source)} | {
+        variable for name in secrets for variable in (name, f"{name}_FILE")
+    }
 
 
 def env_example_variables() -> set[str]:
@@ -95,7 +100,11 @@ def mail_catcher_name(services: dict) -> str:
 
 def test_settings_variables_are_found_in_the_settings_source():
     # Guards the regex: if it stopped matching, the tests below would pass vacuously.
-    assert settings_variables() >= CRITICAL_VARIABLES | {"DEBUG", "ALLOWED_HOSTS"}
+    assert settings_variables() >= CRITICAL_VARIABLES | {
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "SECRET_KEY_FILE",
+    }
 
 
 def test_compose_defines_the_production_services(services):

@@ -206,6 +206,8 @@ def test_node_page_has_no_inline_scripts_or_styles(client, personas, tree):
     assert " style=" not in html
     assert re.search(r"\son[a-z]+=", html) is None  # no event-handler attributes
     assert '"allowEval": false' in html and '"includeIndicatorStyles": false' in html
+    # htmx must not copy a swapped chart's style attribute (refused by style-src 'self').
+    assert '"attributesToSettle": ["class", "width", "height"]' in html
 
 
 def test_cumulative_period_values_are_charted_as_sums_to_date(client, personas, tree):
