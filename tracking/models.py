@@ -472,16 +472,11 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Delivery(models.Model):
-    """One report e-mailed to one address. The unique row is what makes "exactly once":
-    a sender must move it from pending to sending with a conditional UPDATE before it may
-    talk to the mail server, and marks it sent (or failed after the last attempt)."""
+class SendState(models.Model):
+    """What every e-mail row (Delivery, Reminder) tracks: claimed pending → sending by one
+    sender, then sent, or back to pending with a next attempt, or failed for good
+    (`tracking.reports.services._claim` / `_finish`)."""
 
-    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="deliveries")
-    subscription = models.ForeignKey(
-        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
-    )
-    email = models.EmailField()
     state = models.CharField(
         max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
@@ -491,6 +486,21 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Delivery(SendState):
+    """One report e-mailed to one address. The unique row is what makes "exactly once":
+    a sender must move it from pending to sending with a conditional UPDATE before it may
+    talk to the mail server, and marks it sent (or failed after the last attempt)."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="deliveries")
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    email = models.EmailField()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -514,7 +524,7 @@ class Delivery(models.Model):
         return f"{self.report} → {self.email} ({self.state})"
 
 
-class Reminder(models.Model):
+class Reminder(SendState):
     """One weekly digest e-mail to one person about what they own that is overdue.
 
     Created only when there is something to say; unique per (user, week) so a second
@@ -526,15 +536,6 @@ class Reminder(models.Model):
     week_start = models.DateField(help_text="The Monday of the week the digest belongs to.")
     email = models.EmailField()
     items = models.JSONField(default=dict, editable=False)
-    state = models.CharField(
-        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-week_start", "user"]
