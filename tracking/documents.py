@@ -18,8 +18,6 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -33,8 +31,7 @@ from strategy.ics.document import (
 )
 from strategy.models import Node, Strategy
 from tracking import status as st
-from tracking.models import NoteLink, NoteState
-from tracking.selectors import TreeNode, strategy_tree
+from tracking.selectors import TreeNode, latest_approved_notes, strategy_tree
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CONTENT_TYPES = {
@@ -108,33 +105,13 @@ def _filename(strategy: Strategy, fmt: str, public: bool) -> str:
 
 def _public_notes(strategy: Strategy) -> dict[int, AppendixNote]:
     """The latest approved note of each node that is not sensitive (one query)."""
-    rows = (
-        NoteLink.objects.filter(
-            note__strategy_id=strategy.id,
-            note__state=NoteState.APPROVED,
-            note__is_sensitive=False,
-        )
-        .annotate(
-            newest=Window(
-                RowNumber(),
-                partition_by=[F("node_id")],
-                order_by=[
-                    F("note__as_of").desc(),
-                    F("note__approved_at").desc(),
-                    F("note_id").desc(),
-                ],
-            )
-        )
-        .filter(newest=1)
-        .values("node_id", "note__title", "note__as_of", "note__assessment")
-    )
     return {
-        row["node_id"]: AppendixNote(
-            title=row["note__title"],
-            as_of=row["note__as_of"],
-            assessment_label=st.label(row["note__assessment"]),
+        row.node_id_: AppendixNote(
+            title=row.summary.title,
+            as_of=row.summary.as_of,
+            assessment_label=st.label(row.summary.assessment),
         )
-        for row in rows
+        for row in latest_approved_notes(strategy_ids=[strategy.id], publishable_only=True)
     }
 
 

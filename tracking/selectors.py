@@ -169,7 +169,7 @@ def strategy_trees(
 
     for summary in _indicator_summaries(strategy_ids=ids, today=today):
         by_id[summary.indicator.node_id].indicators.append(summary)
-    for row in _latest_approved_notes(strategy_ids=ids):
+    for row in latest_approved_notes(strategy_ids=ids):
         by_id[row.node_id_].latest_note = row.summary
     for milestone in Milestone.objects.filter(node__strategy_id__in=ids).order_by(
         "node_id", "due_on", "id"
@@ -313,10 +313,18 @@ class _NoteRow:
     summary: NoteSummary
 
 
-def _latest_approved_notes(*, strategy_ids: list[int]) -> list[_NoteRow]:
+def latest_approved_notes(
+    *, strategy_ids: list[int], publishable_only: bool = False
+) -> list[_NoteRow]:
+    """The latest approved note of every node of these strategies, in one query; with
+    `publishable_only`, the latest one not marked sensitive (public-release documents)."""
+    links = NoteLink.objects.filter(
+        note__strategy_id__in=strategy_ids, note__state=NoteState.APPROVED
+    )
+    if publishable_only:
+        links = links.filter(note__is_sensitive=False)
     rows = (
-        NoteLink.objects.filter(note__strategy_id__in=strategy_ids, note__state=NoteState.APPROVED)
-        .annotate(
+        links.annotate(
             newest=Window(
                 RowNumber(),
                 partition_by=[F("node_id")],
