@@ -461,3 +461,46 @@ def test_of_twenty_concurrent_writers_with_one_etag_exactly_one_wins(personas, d
     assert draft.version == 2
     assert draft.title.startswith("Writer ")
     assert draft.history.count() == history_before + 1
+
+
+UPSERTERS = 50
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_records_of_one_indicator_period_leave_one_row(personas, tree):
+    """Fifty tools record the same (indicator, period) at once, none knowing the row: the
+    upsert makes one row, every request succeeds (201 for the first, 200 after), and the
+    stored value is one of those sent."""
+    indicator = IndicatorFactory(node=tree.obj11, frequency="quarterly")
+    clients = [_client(personas.analyst, f"pipeline {i}") for i in range(UPSERTERS)]
+    start = threading.Barrier(UPSERTERS)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def record(i: int) -> None:
+        try:
+            start.wait(timeout=30)
+            response = clients[i].post(
+                "/api/v1/indicator-periods/",
+                {"indicator": indicator.id, "period_start": "2024-10-01", "actual": str(i)},
+                format="json",
+            )
+            statuses.append(response.status_code)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record, args=(i,)) for i in range(UPSERTERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert len(statuses) == UPSERTERS
+    assert set(statuses) <= {200, 201}, sorted(statuses)
+    rows = IndicatorPeriod.objects.filter(indicator=indicator, period_start=date(2024, 10, 1))
+    assert rows.count() == 1
+    assert 0 <= int(rows.get().actual) < UPSERTERS
