@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle and absolute session timeouts (SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS).
+    "config.middleware.session_timeouts",
     "django.contrib.messages.middleware.MessageMiddleware",
     # NUL bytes in a URL or query string are refused with 400 before any view runs.
     "config.middleware.reject_nul_bytes",
@@ -136,6 +138,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A browser session ends after this long without a request, and this long after sign-in
+# whatever happens. The cookie lives as long as the absolute limit.
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=2 * 3600)
+SESSION_MAX_SECONDS = env.int("SESSION_MAX_SECONDS", default=12 * 3600)
+if not 0 < SESSION_IDLE_SECONDS <= SESSION_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_SECONDS must be positive and at most SESSION_MAX_SECONDS."
+    )
+SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,5 +1,24 @@
+import logging
+
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_migrate
+
+security_log = logging.getLogger("config.security")
+
+
+def log_login_failure(sender, credentials: dict, request=None, **kwargs) -> None:
+    """Every failed sign-in, with the name tried and the client address (never the
+    password: Django masks credentials before the signal)."""
+    address = request.META.get("REMOTE_ADDR", "?") if request is not None else "?"
+    security_log.warning(
+        "Sign-in failed for %r from %s", str(credentials.get("username", ""))[:150], address
+    )
+
+
+def log_login(sender, request, user, **kwargs) -> None:
+    address = request.META.get("REMOTE_ADDR", "?") if request is not None else "?"
+    security_log.info("Signed in: %s from %s", user.get_username(), address)
 
 
 def ensure_sqlite_tree_triggers(using: str = "default", **kwargs) -> None:
@@ -29,3 +48,8 @@ class StrategyConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(ensure_sqlite_tree_triggers, sender=self)
+        user_login_failed.connect(log_login_failure, dispatch_uid="strategy.log_login_failure")
+        user_logged_in.connect(log_login, dispatch_uid="strategy.log_login")
+        from config.middleware import stamp_session_start
+
+        user_logged_in.connect(stamp_session_start, dispatch_uid="config.session_start")
