@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 
 from strategy.models import Role
-from strategy.selectors import user_roles
+from strategy.selectors import missions_with_role
 
 
 def roles(request: HttpRequest) -> dict:
@@ -14,8 +14,4 @@ def roles(request: HttpRequest) -> dict:
         return {"can_review": False}
     if user.is_superuser:
         return {"can_review": True}
-    return {
-        "can_review": any(
-            Role.rank(r) >= Role.rank(Role.MANAGER) for r in user_roles(user).values()
-        )
-    }
+    return {"can_review": bool(missions_with_role(user, Role.MANAGER))}

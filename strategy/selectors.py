@@ -33,6 +33,16 @@ def role_in(user: UserLike | None, mission_id: int) -> str | None:
     return user_roles(user).get(mission_id)
 
 
+def missions_with_role(user: UserLike | None, minimum: str) -> list[int]:
+    """Ids of the missions where `user` holds at least `minimum` (from the cached roles;
+    superusers are not expanded here — callers treat them as everywhere)."""
+    return [
+        mission_id
+        for mission_id, role in user_roles(user).items()
+        if Role.rank(role) >= Role.rank(minimum)
+    ]
+
+
 def has_role(user: UserLike | None, mission_id: int, minimum: str) -> bool:
     return Role.rank(role_in(user, mission_id)) >= Role.rank(minimum)
 

@@ -52,9 +52,9 @@ from strategy.models import Milestone, Mission, Node, Role, Strategy
 from strategy.selectors import (
     UserLike,
     has_role,
+    missions_with_role,
     require_role,
     role_in,
-    user_roles,
     visible_missions,
     visible_strategies,
 )
@@ -283,7 +283,7 @@ def _is_reviewer(user: UserLike) -> bool:
     """Whether the user reviews notes anywhere (a manager of some mission)."""
     if user.is_superuser:
         return True
-    return any(Role.rank(role) >= Role.rank(Role.MANAGER) for role in user_roles(user).values())
+    return bool(missions_with_role(user, Role.MANAGER))
 
 
 def _refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -915,12 +915,7 @@ def _review_queue_context(
     if user.is_superuser:
         strategies = Strategy.objects.all()
     else:
-        managed = [
-            mission_id
-            for mission_id, role in user_roles(user).items()
-            if Role.rank(role) >= Role.rank(Role.MANAGER)
-        ]
-        strategies = Strategy.objects.filter(mission_id__in=managed)
+        strategies = Strategy.objects.filter(mission_id__in=missions_with_role(user, Role.MANAGER))
     is_reviewer = _is_reviewer(user)
     notes = list(review_queue(strategies=strategies)) if is_reviewer else []
     items = []

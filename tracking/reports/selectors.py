@@ -38,12 +38,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.text import Truncator
 
-from strategy.models import NodeKind, Strategy
-from strategy.selectors import user_roles
+from strategy.models import NodeKind, Role, Strategy
+from strategy.selectors import missions_with_role, user_roles
 from tracking import status as st
+from tracking.fiscal import period_containing
 from tracking.markdown import plain_text
 from tracking.models import (
     Cadence,
@@ -263,8 +264,6 @@ def _changes(
             "period_end",
         )
     )
-    from tracking.fiscal import period_containing
-
     late = [
         {
             "code": row["indicator__node__code"],
@@ -403,15 +402,7 @@ def visible_subscriptions(*, user) -> QuerySet[Subscription]:
     subs = Subscription.objects.select_related("strategy__mission", "user", "created_by")
     if user.is_superuser:
         return subs
-    from django.db.models import Q
-
-    from strategy.models import Role
-
-    managed = [
-        mission_id
-        for mission_id, role in user_roles(user).items()
-        if Role.rank(role) >= Role.rank(Role.MANAGER)
-    ]
+    managed = missions_with_role(user, Role.MANAGER)
     return subs.filter(Q(user=user) | Q(strategy__mission_id__in=managed))
 
 

@@ -210,11 +210,12 @@ def test_a_built_report_has_one_delivery_per_address_and_each_is_sent_once(
     assert sorted(m.to[0] for m in mail.outbox) == ["analyst@example.org", "viewer@example.org"]
     message = mail.outbox[0]
     assert message.extra_headers["Message-ID"].startswith("<report-delivery-")
-    assert message.extra_headers["List-Unsubscribe"].startswith(
-        "<https://tracker.example.org/unsubscribe/"
-    ) or message.extra_headers["List-Unsubscribe"].startswith(
-        "https://tracker.example.org/unsubscribe/"
-    )
+    # The one-click link names this recipient's own subscription, signed.
+    link = message.extra_headers["List-Unsubscribe"]
+    prefix = "<https://tracker.example.org/unsubscribe/"
+    assert link.startswith(prefix) and link.endswith("/>"), link
+    subscription = services.subscription_from_token(link[len(prefix) : -2])
+    assert subscription is not None and subscription.address == message.to[0]
     # A second build of the same report (a redelivered message) changes nothing.
     with django_capture_on_commit_callbacks() as again:
         services.report_build(report_id=report.pk, now=MONDAY + timedelta(hours=1))
