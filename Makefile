@@ -73,7 +73,7 @@ $(BIN)/ruff format --check .
 $(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 endef
 
-.PHONY: help venv run test test-sqlite lint format migrate demo worker clean docker-config-check fuzz screenshots
+.PHONY: help venv run test test-sqlite lint format migrate demo worker clean docker-config-check fuzz screenshots test-faults bench bench-quick eval-analyses
 
 help: ## list these targets
 	@echo "Strategy Tracker - make targets:"
@@ -123,7 +123,17 @@ test-sqlite: venv ## the same suite forced onto SQLite (the embedded default)
 	@export DATABASE_URL="$(SQLITE_TEST_URL)"; \
 	$(call pytest_on,make test-sqlite)
 
-fuzz: venv ## fuzz every API operation, 1,000 examples each (FUZZ_SEED=n: new random inputs)
+test-faults: venv ## fault tests: stop/start private PostgreSQL, Redis and SMTP under the running app (~2 min)
+	@# Own servers on free ports (never 5432/6379); as root PostgreSQL runs as `postgres`.
+	$(BIN)/pytest tests/faults -m faults -q $(PYTEST_ARGS)
+
+fuzz: venv ## fuzz every API operation, 1,000 examples each, ~35 min (FUZZ_SEED=n: new inputs; FUZZ_ONLY=regex)
+	@# The database is chosen as for `make test`; a line per operation shows progress.
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		if $(PG_ANSWERS); then export DATABASE_URL="$(PG_TEST_URL)"; \
+		else mkdir -p var; export DATABASE_URL="$(SQLITE_TEST_URL)"; fi; \
+	fi; \
+	$(BIN)/python -c "$$DESCRIBE_TEST_DB" "make fuzz"; \
 	FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/api/test_schema_fuzz.py --create-db -q \
 		$${FUZZ_SEED:+--hypothesis-seed=$$FUZZ_SEED} $(PYTEST_ARGS)
 
@@ -158,3 +168,12 @@ docker-config-check: venv ## check docker-compose.yml (parsed by a test; no Dock
 		echo "==> docker compose config"; \
 		SECRET_KEY=config-check POSTGRES_PASSWORD=config-check docker compose config --quiet; \
 	fi
+
+bench: venv ## performance as ratios at scale 1 vs 10 on a private PostgreSQL cluster (docs/performance.md)
+	$(BIN)/python bench/run.py
+
+bench-quick: venv ## the same cases at scale 0.1 vs 1, fewer rounds (a couple of minutes once cached)
+	$(BIN)/python bench/run.py --quick
+
+eval-analyses: venv ## analysis ranker: recall@3, precision@3, top-1 and timing on bench/analyses/ (docs/analyses.md)
+	$(BIN)/python bench/eval_analyses.py

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from strategy.api.views import MilestoneViewSet, MissionViewSet, StrategyViewSet
+from tracking.api.analysis_views import AnalysisViewSet
 from tracking.api.report_views import ReportViewSet, SubscriptionViewSet
 from tracking.api.views import (
     IndicatorPeriodViewSet,
@@ -24,6 +25,7 @@ router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("indicator-periods", IndicatorPeriodViewSet, basename="indicator-period")
 router.register("notes", NoteViewSet, basename="note")
+router.register("analyses", AnalysisViewSet, basename="analysis")
 router.register("reports", ReportViewSet, basename="report")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 

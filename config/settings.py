@@ -9,6 +9,7 @@ hardening at the end of this module.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -71,6 +72,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "strategy",
     "tracking",
 ]
@@ -84,6 +88,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Idle and absolute session timeouts (SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS).
     "config.middleware.session_timeouts",
+    # Two-factor: request.user.is_verified(), then the gate that sends a signed-in user who
+    # owes a code to the verification (or enrolment) page first (config.two_factor).
+    "django_otp.middleware.OTPMiddleware",
+    "config.two_factor.two_factor_gate",
     "django.contrib.messages.middleware.MessageMiddleware",
     # NUL bytes in a URL or query string are refused with 400 before any view runs.
     "config.middleware.reject_nul_bytes",
@@ -92,6 +100,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Records request.user as the author of history rows written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Answers a locked-out sign-in with the sign-in page and its message (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -149,6 +159,32 @@ if not 0 < SESSION_IDLE_SECONDS <= SESSION_MAX_SECONDS:
 SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
 
 LOGIN_URL = "login"
+# Django's backend signs people in; the lockout backend first refuses a locked-out
+# (username, address) pair. Calls without a request (code, not a sign-in form) are not
+# counted: there is no address to lock (config.accounts.LockoutBackend).
+AUTHENTICATION_BACKENDS = [
+    "config.accounts.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout (django-axes, decisions/0019): after AXES_FAILURE_LIMIT failed sign-ins for one
+# username from one address, that pair is refused for AXES_COOLOFF_MINUTES, even with the
+# right password. `manage.py axes_reset_username NAME` (or axes_reset) unlocks early.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1.")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The lock lasts AXES_COOLOFF_MINUTES from the failure that set it; tries meanwhile do not
+# extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "config.accounts.lockout_response"
+# Two-factor sign-in (django-otp TOTP, decisions/0020): anyone may turn it on for their
+# own account; with this true it is mandatory for managers and admins of any mission and
+# for staff and superusers, who are sent to enrolment before anything else.
+OTP_REQUIRED_FOR_MANAGERS = env.bool("OTP_REQUIRED_FOR_MANAGERS", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Strategy Tracker")
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -325,6 +361,8 @@ if not 0 < STATUS_OFF_TRACK_THRESHOLD < STATUS_ON_TRACK_THRESHOLD:
 INDICATOR_REPORTING_GRACE_DAYS = env.int("INDICATOR_REPORTING_GRACE_DAYS", default=30)
 # Largest ICS document accepted for import (bytes).
 ICS_IMPORT_MAX_BYTES = env.int("ICS_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Largest CSV or XLSX of indicator values accepted for upload, page or API (bytes).
+INDICATOR_FILE_MAX_BYTES = env.int("INDICATOR_FILE_MAX_BYTES", default=5 * 1024 * 1024)
 
 # --- Production hardening ---------------------------------------------------------------
 # `manage.py check --deploy --fail-level WARNING` passes with the defaults below
@@ -384,5 +422,8 @@ LOGGING = {
         # WeasyPrint narrates every rendering step at INFO; its warnings still show.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes narrates every sign-in at INFO; lockouts (WARNING) still show, and
+        # config.security logs failures and lockouts in its own words.
+        "axes": {"level": "WARNING"},
     },
 }

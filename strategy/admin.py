@@ -11,6 +11,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from strategy.models import Membership, Milestone, Mission, Node, Strategy, code_sort_key
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin with our own history list: the library's styles its pager with a
+    style attribute, which the site's Content-Security-Policy refuses."""
+
+    object_history_list_template = "admin/history_list.html"
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -18,7 +25,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Mission)
-class MissionAdmin(SimpleHistoryAdmin):
+class MissionAdmin(HistoryAdmin):
     list_display = ["name", "country", "slug", "created_at"]
     search_fields = ["name", "country", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -26,7 +33,7 @@ class MissionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(HistoryAdmin):
     list_display = ["user", "mission", "role"]
     list_filter = ["role", "mission"]
     search_fields = ["user__username", "user__email", "mission__name"]
@@ -48,7 +55,7 @@ class RootNodeInline(admin.TabularInline):
 
 
 @admin.register(Strategy)
-class StrategyAdmin(SimpleHistoryAdmin):
+class StrategyAdmin(HistoryAdmin):
     list_display = ["title", "mission", "kind", "period_label", "status", "reviewed_on"]
     list_filter = ["status", "kind", "mission"]
     search_fields = ["title", "mission__name"]
@@ -73,7 +80,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Node)
-class NodeAdmin(SimpleHistoryAdmin):
+class NodeAdmin(HistoryAdmin):
     list_display = ["code", "kind", "short_title", "strategy", "owner", "updated_at"]
     list_filter = ["kind", "strategy__mission", "strategy"]
     search_fields = ["code", "title", "description", "justification"]
@@ -106,7 +113,7 @@ class NodeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(SimpleHistoryAdmin):
+class MilestoneAdmin(HistoryAdmin):
     list_display = ["title", "node", "due_on", "completed_on", "owner"]
     list_filter = ["node__strategy__mission", "completed_on"]
     search_fields = ["title", "node__title", "node__code"]

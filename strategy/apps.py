@@ -53,3 +53,10 @@ class StrategyConfig(AppConfig):
         from config.middleware import stamp_session_start
 
         user_logged_in.connect(stamp_session_start, dispatch_uid="config.session_start")
+        from axes.signals import user_locked_out
+
+        from config.accounts import log_lockout
+        from config.two_factor import remember_two_factor_state
+
+        user_locked_out.connect(log_lockout, dispatch_uid="config.log_lockout")
+        user_logged_in.connect(remember_two_factor_state, dispatch_uid="config.two_factor_state")

@@ -19,6 +19,7 @@ from strategy.services import api_token_create
 from tests.api.conftest import World
 from tests.api.conftest import world as api_world  # noqa: F401 - the fixture, see below
 from tests.api.test_reports_api import ready_report
+from tracking.analyses.services import analysis_create, analysis_link
 from tracking.models import Cadence
 from tracking.reports.services import subscription_create, unsubscribe_token
 
@@ -31,6 +32,10 @@ OBJECT_OF = {
         "report-list",
         "report-generate",
         "strategy-subscriptions",
+        "indicator-values-csv",
+        "indicator-values-upload",
+        "analysis-list",
+        "analysis-create",
         "api:strategy-detail",
         "api:strategy-tree",
         "api:strategy-export",
@@ -76,6 +81,13 @@ OBJECT_OF = {
         "api:subscription-detail",
     ],
     "token": ["api-token-revoke"],
+    "analysis": [
+        "analysis-detail",
+        "analysis-links",
+        "analysis-delete",
+        "api:analysis-detail",
+        "api:analysis-links",
+    ],
 }
 # URL names with arguments this module does not fill, each with the reason.
 SKIPPED: dict[str, str] = {}
@@ -86,6 +98,7 @@ ADMIN_ARGUMENTS = {
     "object_id": "1",
     "content_type_id": "1",
     "id": "1",
+    "pk": "1",  # django-otp's device pages (config, QR code)
 }
 
 
@@ -110,6 +123,14 @@ def urls_to_request(world: World) -> dict[str, str]:
     manager = world.personas.manager
     token, _ = api_token_create(user=manager, name="headers test")
     subscription = subscription_create(strategy=world.strategy, cadence=Cadence.WEEKLY, by=manager)
+    analysis = analysis_create(
+        strategy=world.strategy,
+        by=manager,
+        title="Harbour reading",
+        document_date=world.period.period_start,
+        text="Exports grow as the harbour opens.",
+    )
+    analysis_link(document=analysis, nodes=[world.objective], by=manager)
     objects = {
         "strategy": world.strategy,
         "mission": world.mission,
@@ -121,6 +142,7 @@ def urls_to_request(world: World) -> dict[str, str]:
         "report": ready_report(world.strategy),
         "subscription": subscription,
         "token": token,
+        "analysis": analysis,
     }
     pk_of = {name: objects[kind].pk for kind, names in OBJECT_OF.items() for name in names}
     urls = {}
@@ -132,6 +154,9 @@ def urls_to_request(world: World) -> dict[str, str]:
             urls[name] = reverse(name)
         elif name == "unsubscribe":
             urls[name] = reverse(name, kwargs={"token": unsubscribe_token(subscription)})
+        elif name in ("analysis-unlink", "api:analysis-unlink"):
+            node = "node_pk" if name == "analysis-unlink" else "node_id"
+            urls[name] = reverse(name, kwargs={"pk": analysis.pk, node: world.objective.pk})
         elif name == "api:mission-member":
             urls[name] = reverse(name, kwargs={"pk": pk_of[name], "user_id": manager.pk})
         elif name.startswith("admin:") and arguments[0].isdigit():

@@ -5,10 +5,12 @@ Approved notes are read-only here too: an approved assessment is never silently 
 
 from django.contrib import admin
 from django.db import models
-from simple_history.admin import SimpleHistoryAdmin
 
+from strategy.admin import HistoryAdmin
 from tracking.markdown import render_markdown
 from tracking.models import (
+    AnalysisDocument,
+    AnalysisLink,
     Delivery,
     Indicator,
     IndicatorPeriod,
@@ -39,7 +41,7 @@ class IndicatorPeriodInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(SimpleHistoryAdmin):
+class IndicatorAdmin(HistoryAdmin):
     list_display = ["name", "node", "unit", "direction", "frequency", "cumulative_mode", "owner"]
     list_filter = ["direction", "frequency", "cumulative_mode", "node__strategy__mission"]
     search_fields = ["name", "definition", "node__code", "node__title"]
@@ -49,7 +51,7 @@ class IndicatorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(IndicatorPeriod)
-class IndicatorPeriodAdmin(SimpleHistoryAdmin):
+class IndicatorPeriodAdmin(HistoryAdmin):
     list_display = ["indicator", "period_start", "period_end", "target", "actual", "recorded_by"]
     list_filter = ["indicator__node__strategy__mission", "period_start"]
     search_fields = ["indicator__name"]
@@ -79,7 +81,7 @@ class NoteAttachmentInline(admin.TabularInline):
 
 
 @admin.register(ProgressNote)
-class ProgressNoteAdmin(SimpleHistoryAdmin):
+class ProgressNoteAdmin(HistoryAdmin):
     list_display = ["title", "strategy", "assessment", "as_of", "state", "author", "reviewed_by"]
     list_filter = ["state", "assessment", "strategy__mission"]
     search_fields = ["title", "body", "author__username"]
@@ -142,8 +144,28 @@ class ReminderAdmin(_ReadOnly):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(SimpleHistoryAdmin, _ReadOnly):
+class SubscriptionAdmin(HistoryAdmin, _ReadOnly):
     list_display = ["strategy", "cadence", "user", "email", "is_active", "created_at"]
     list_filter = ["cadence", "is_active", "strategy__mission"]
     search_fields = ["email", "user__username", "user__email"]
     list_select_related = ["strategy", "user"]
+
+
+class AnalysisLinkInline(admin.TabularInline):
+    model = AnalysisLink
+    extra = 0
+    autocomplete_fields = ["node"]
+    readonly_fields = ["confirmed_by", "confirmed_at", "score"]
+
+
+@admin.register(AnalysisDocument)
+class AnalysisDocumentAdmin(HistoryAdmin):
+    list_display = ["title", "strategy", "author", "document_date", "source_kind", "created_by"]
+    list_filter = ["source_kind", "strategy__mission"]
+    search_fields = ["title", "author", "text"]
+    date_hierarchy = "document_date"
+    list_select_related = ["strategy", "created_by"]
+    autocomplete_fields = ["strategy"]
+    readonly_fields = ["file_name", "source_kind", "created_by", "version"]
+    inlines = [AnalysisLinkInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -31,12 +31,17 @@ and created/updated timestamps and version counters (a restore starts them afres
                  "state", "author",
                  "submitted_at", "reviewed_by", "reviewed_at", "review_comment",
                  "approved_at", "links": [{"node_kind", "node_code", "is_primary"}],
-                 "sources": [{"url", "label"}], "supersedes"}]
+                 "sources": [{"url", "label"}], "supersedes"}],
+      "analyses": [{"title", "author", "document_date", "source_url", "text", "file_name",
+                    "source_kind", "created_by",
+                    "links": [{"node_kind", "node_code", "confirmed_by", "confirmed_at",
+                               "score"}]}]
     }
 
 Dates are ISO 8601 ("2025-05-01"), date-times ISO 8601 with their offset, decimals strings
 ("24.0000"), absent values null. The `*_sensitive` flags (left out of the public-release
-document) default to false when a document has none, as older exports do not. Lists are
+document) default to false when a document has none, as older exports do not; so does
+`analyses` (an empty list) in exports made before analyses existed. Lists are
 in a fixed order (nodes in document order, notes in the order they were written), so two
 exports of the same data are equal.
 """
@@ -73,6 +78,8 @@ from strategy.selectors import require_role
 from strategy.services import NODE_EDITABLE_FIELDS, STRATEGY_FIELDS
 from tracking.markdown import render_markdown
 from tracking.models import (
+    AnalysisDocument,
+    AnalysisLink,
     Indicator,
     IndicatorPeriod,
     NoteLink,
@@ -86,6 +93,15 @@ from tracking.services import NOTE_FLAGS, to_decimal
 User = AbstractBaseUser
 
 FORMAT = "strategy-tracker/1"
+ANALYSIS_FIELDS = (
+    "title",
+    "author",
+    "document_date",
+    "source_url",
+    "text",
+    "file_name",
+    "source_kind",
+)
 MAX_ERRORS = 50  # a document broken everywhere gets the first fifty messages, then a count
 
 # The same field lists the services write; `owner` travels as a username, separately.
@@ -116,8 +132,9 @@ def strategy_export_json(*, strategy: Strategy, reader: User | None = None) -> d
     people's drafts are left out (superusers see all). `None` exports every note — the
     operator's backup (`manage.py export_strategy`).
 
-    Seven queries whatever the size (plus the mission unless `strategy.mission` is
-    loaded): nodes, milestones, indicators, periods, notes, note links, note sources.
+    Nine queries whatever the size (plus the mission unless `strategy.mission` is
+    loaded): nodes, periods, notes, note links, note sources, analyses, analysis links,
+    milestones, indicators.
     """
     mission = strategy.mission
     nodes = list(
@@ -188,6 +205,25 @@ def strategy_export_json(*, strategy: Strategy, reader: User | None = None) -> d
         .values("note_id", "url", "label")
     ):
         sources[source["note_id"]].append({"url": source["url"], "label": source["label"]})
+    analyses = list(
+        AnalysisDocument.objects.filter(strategy=strategy)
+        .order_by("id")
+        .values("id", *ANALYSIS_FIELDS, "created_by__username")
+    )
+    analysis_links: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for link in (
+        AnalysisLink.objects.filter(document__strategy=strategy)
+        .order_by("document_id", "node__sort_key")
+        .values("document_id", "node_id", "confirmed_by__username", "confirmed_at", "score")
+    ):
+        analysis_links[link["document_id"]].append(
+            {
+                **ref(link["node_id"]),
+                "confirmed_by": link["confirmed_by__username"],
+                "confirmed_at": _iso(link["confirmed_at"]),
+                "score": link["score"],
+            }
+        )
 
     return {
         "format": FORMAT,
@@ -247,6 +283,14 @@ def strategy_export_json(*, strategy: Strategy, reader: User | None = None) -> d
                 "supersedes": note_index.get(note["supersedes_id"]),
             }
             for note in notes
+        ],
+        "analyses": [
+            {
+                **{name: _iso(analysis[name]) for name in ANALYSIS_FIELDS},
+                "created_by": analysis["created_by__username"],
+                "links": analysis_links[analysis["id"]],
+            }
+            for analysis in analyses
         ],
     }
 
@@ -338,6 +382,12 @@ def _number(value: Any) -> Decimal | None:
         return to_decimal(value, "value")
     except ValidationError as exc:
         raise _Invalid(exc.messages[0]) from exc
+
+
+def _score(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise _Invalid(f"must be a number, not {_json_type(value)}.")
+    return float(value)
 
 
 def _choice(values: list[str]) -> Reader:
@@ -502,6 +552,26 @@ _DOCUMENT: dict[str, _Key | _Object] = {
             "supersedes": _Key(_nullable(_integer)),
         }
     ),
+    "analyses": _Object(
+        {
+            "title": _Key(_required_text, required=True),
+            "author": _Key(_text, default=""),
+            "document_date": _Key(_date, required=True),
+            "source_url": _Key(_text, default=""),
+            "text": _Key(_required_text, required=True),
+            "file_name": _Key(_text, default=""),
+            "source_kind": _Key(_text, default="pasted"),
+            "created_by": _Key(_nullable(_username)),
+            "links": _Object(
+                {
+                    **_NODE_REF,
+                    "confirmed_by": _Key(_nullable(_username)),
+                    "confirmed_at": _Key(_datetime, required=True),
+                    "score": _Key(_nullable(_score)),
+                }
+            ),
+        }
+    ),
 }
 
 
@@ -607,6 +677,8 @@ class _Plan:
     notes: list[ProgressNote] = field(default_factory=list)
     links: list[NoteLink] = field(default_factory=list)
     sources: list[NoteSource] = field(default_factory=list)
+    analyses: list[AnalysisDocument] = field(default_factory=list)
+    analysis_links: list[AnalysisLink] = field(default_factory=list)
     # (row, field name, username): filled in once users are found or created.
     user_refs: list[tuple[Model, str, str]] = field(default_factory=list)
 
@@ -643,6 +715,7 @@ def _plan(doc: dict[str, Any], mission_slug: str | None) -> _Plan:
     _plan_milestones(plan, doc["milestones"], nodes, errors)
     _plan_indicators(plan, doc["indicators"], nodes, errors)
     _plan_notes(plan, doc["notes"], nodes, errors)
+    _plan_analyses(plan, doc["analyses"], nodes, errors)
     errors.raise_if_any()
     return plan
 
@@ -833,6 +906,37 @@ def _plan_notes(
             plan.sources.append(source)
 
 
+def _plan_analyses(
+    plan: _Plan, items: list[dict[str, Any]], nodes: dict[tuple[str, str], Node], errors: _Errors
+) -> None:
+    for index, item in enumerate(items):
+        path = f"analyses[{index}]"
+        analysis = AnalysisDocument(
+            strategy=plan.strategy, **{name: item[name] for name in ANALYSIS_FIELDS}
+        )
+        _clean(analysis, path, errors, exclude=["strategy", "created_by"])
+        if "\x00" in analysis.text:
+            errors.add(f"{path}.text", "contains NUL characters.")
+        plan.refer(analysis, "created_by", item["created_by"])
+        plan.analyses.append(analysis)
+        linked: set[tuple[str, str]] = set()
+        for number, values in enumerate(item["links"]):
+            where = f"{path}.links[{number}]"
+            node = _node_for(values, nodes, where, errors)
+            key = (values["node_kind"], values["node_code"].strip())
+            if key in linked:
+                errors.add(where, f"links the {_label(*key)} twice.")
+            linked.add(key)
+            link = AnalysisLink(
+                document=analysis,
+                node=node,
+                confirmed_at=values["confirmed_at"],
+                score=values["score"],
+            )
+            plan.refer(link, "confirmed_by", values["confirmed_by"])
+            plan.analysis_links.append(link)
+
+
 # --- Import: writing ---------------------------------------------------------------------
 
 
@@ -890,6 +994,8 @@ def strategy_import_json(
             plan.notes,
             plan.links,
             plan.sources,
+            plan.analyses,
+            plan.analysis_links,
         ):
             for row in rows:
                 _save(row, by)

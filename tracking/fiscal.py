@@ -80,8 +80,13 @@ def period_containing(day: date, frequency: str) -> Period:
 
 
 def period_starting(day: date, frequency: str) -> Period | None:
-    """The period of `frequency` that starts exactly on `day`, or None if none does."""
-    period = period_containing(day, frequency)
+    """The period of `frequency` that starts exactly on `day`, or None if none does
+    (also when its fiscal year or its end falls outside years 1–9999, the dates Python
+    and the database can hold: a day in January of year 1, an annual period from Oct 9999)."""
+    try:
+        period = period_containing(day, frequency)
+    except ValueError:  # date() and relativedelta refuse year 0 and year 10000
+        return None
     return period if period.start == day else None
 
 

@@ -5,6 +5,7 @@ raw HTML in the source (scripts, event handlers, iframes, remote images) never r
 page, an e-mail or a PDF. Links get rel="noopener noreferrer nofollow".
 """
 
+import threading
 from html import unescape
 
 import markdown as md
@@ -16,12 +17,25 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
+# Building a Markdown converter loads its extensions (milliseconds); a report renders
+# dozens of texts, so each thread keeps one and resets it between texts.
+_local = threading.local()
+
+
+def _to_html(text: str) -> str:
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = md.Markdown(
+            extensions=["tables", "sane_lists"], output_format="html"
+        )
+    return converter.reset().convert(text)
+
 
 def render_markdown(text: str) -> str:
     """Render Markdown to HTML that is safe to show anywhere without further escaping."""
     if not text:
         return ""
-    html = md.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    html = _to_html(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -36,6 +50,6 @@ def plain_text(text: str) -> str:
     excerpts in reports, where the reader's template escapes it again."""
     if not text:
         return ""
-    html = md.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    html = _to_html(text)
     stripped = nh3.clean(html, tags=set(), attributes={})
     return " ".join(unescape(stripped).split())

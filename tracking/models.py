@@ -551,3 +551,8 @@ class Reminder(SendState):
 
     def __str__(self) -> str:
         return f"Reminder for {self.user} — week of {self.week_start}"
+
+
+# Analysis documents live in their own module (issue #9); imported here so they belong to
+# this app and its migrations.
+from tracking.analyses.models import AnalysisDocument, AnalysisLink, SourceKind  # noqa: E402, F401

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F, FloatField, Prefetch, Q, QuerySet, Sum, Value, Window
+from django.db.models import Count, F, FloatField, Prefetch, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.text import Truncator, capfirst
@@ -27,6 +27,7 @@ from strategy.selectors import user_roles
 from tracking import status as st
 from tracking.fiscal import period_containing
 from tracking.models import (
+    AnalysisDocument,
     CumulativeMode,
     Indicator,
     IndicatorPeriod,
@@ -171,8 +172,10 @@ def strategy_trees(
         by_id[summary.indicator.node_id].indicators.append(summary)
     for row in latest_approved_notes(strategy_ids=ids):
         by_id[row.node_id_].latest_note = row.summary
-    for milestone in Milestone.objects.filter(node__strategy_id__in=ids).order_by(
-        "node_id", "due_on", "id"
+    for milestone in (
+        Milestone.objects.filter(node__strategy_id__in=ids)
+        .select_related("owner")  # reports name each missed milestone's owner
+        .order_by("node_id", "due_on", "id")
     ):
         tree_node = by_id[milestone.node_id]
         tree_node.milestones.append(milestone)
@@ -264,6 +267,7 @@ def _indicator_summaries(*, strategy_ids: list[int], today: date) -> list[Indica
         .values(
             "indicator_id", "period_start", "target", "actual", "target_to_date", "actual_to_date"
         )
+        .order_by()  # no Meta ordering: it joins indicator → node → strategy → mission
     )
     for row in latest:
         summary = indicators[row["indicator_id"]]
@@ -297,6 +301,7 @@ def _indicator_summaries(*, strategy_ids: list[int], today: date) -> list[Indica
         )
         .filter(newest=1)
         .values("indicator_id", "period_start", "actual")
+        .order_by()  # see above: the default ordering would scan every indicator
     )
     for row in due:
         if row["actual"] is None:
@@ -337,6 +342,7 @@ def latest_approved_notes(
         )
         .filter(newest=1)
         .values("node_id", "note_id", "note__title", "note__as_of", "note__assessment")
+        .order_by()  # the default ordering would join every node, strategy and mission
     )
     return [
         _NoteRow(
@@ -359,6 +365,21 @@ def node_computed_status(*, node: Node, today: date | None = None) -> st.StatusI
         if t.node.id == node.id:
             return t.computed
     return st.StatusInfo(st.NO_DATA, "")
+
+
+def strategy_item_counts(*, strategies: list[Strategy]) -> dict[int, dict[str, Any]]:
+    """Counts only, no statuses: how many tracked items (every node below the goals) each
+    strategy has, in one query. For the superuser's home page, which lists every mission
+    of the department: building every tree there would cost seconds at 270 missions (the
+    statuses are one click away, on each strategy's page)."""
+    totals = dict(
+        Node.objects.filter(strategy_id__in=[s.id for s in strategies])
+        .exclude(kind="mission_goal")
+        .values("strategy_id")
+        .annotate(total=Count("id"))
+        .values_list("strategy_id", "total")
+    )
+    return {s.id: {"total": totals.get(s.id, 0)} for s in strategies}
 
 
 def review_queue(*, strategies: QuerySet[Strategy]) -> QuerySet[ProgressNote]:
@@ -397,34 +418,46 @@ def visible_notes(*, user) -> QuerySet[ProgressNote]:
 # in tracking/migrations/0003_search_indexes.py, or PostgreSQL cannot use them.
 NODE_SEARCH_VECTOR = ("code", "title", "description", "justification")
 NOTE_SEARCH_VECTOR = ("title", "body")
+ANALYSIS_SEARCH_VECTOR = ("title", "text")  # index: tracking/migrations/0006_analysis_documents
 SEARCH_CONFIG = "english"
 
 
 def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Nodes and notes of the user's missions matching `q`, best first. Two queries."""
+    """Nodes, notes and analyses of the user's missions matching `q`, best first. Three
+    queries."""
     nodes = Node.objects.select_related("strategy__mission")
     if not user.is_superuser:
         nodes = nodes.filter(strategy__mission_id__in=list(user_roles(user)))
     notes = visible_notes(user=user).select_related("strategy__mission").prefetch_related(None)
+    analyses = AnalysisDocument.objects.select_related("strategy__mission")
+    if not user.is_superuser:
+        analyses = analyses.filter(strategy__mission_id__in=list(user_roles(user)))
     if connection.vendor == "postgresql":
         query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
         node_vector = SearchVector(*NODE_SEARCH_VECTOR, config=SEARCH_CONFIG)
         note_vector = SearchVector(*NOTE_SEARCH_VECTOR, config=SEARCH_CONFIG)
+        # Rank only the newest SEARCH_CANDIDATES matches: a common word matches most of a
+        # million notes, and ranking them all takes seconds (issue #6, case f).
         nodes = (
-            nodes.annotate(document=node_vector)
-            .filter(document=query)
+            nodes.filter(id__in=_newest_matches(nodes, node_vector, query))
             .annotate(rank=SearchRank(node_vector, query))
             .order_by("-rank", "id")
         )
         notes = (
-            notes.annotate(document=note_vector)
-            .filter(document=query)
+            notes.filter(id__in=_newest_matches(notes, note_vector, query))
             .annotate(rank=SearchRank(note_vector, query))
+            .order_by("-rank", "-id")
+        )
+        analysis_vector = SearchVector(*ANALYSIS_SEARCH_VECTOR, config=SEARCH_CONFIG)
+        analyses = (
+            analyses.annotate(document=analysis_vector)
+            .filter(document=query)
+            .annotate(rank=SearchRank(analysis_vector, query))
             .order_by("-rank", "-id")
         )
     else:
         words = q.split()[:10]
-        node_match, note_match = Q(), Q()
+        node_match, note_match, analysis_match = Q(), Q(), Q()
         for word in words:
             node_match &= (
                 Q(title__icontains=word)
@@ -433,6 +466,7 @@ def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
                 | Q(code=word)
             )
             note_match &= Q(title__icontains=word) | Q(body__icontains=word)
+            analysis_match &= Q(title__icontains=word) | Q(text__icontains=word)
         nodes = (
             nodes.filter(node_match)
             .annotate(rank=Value(1.0, output_field=FloatField()))
@@ -440,6 +474,11 @@ def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
         )
         notes = (
             notes.filter(note_match)
+            .annotate(rank=Value(1.0, output_field=FloatField()))
+            .order_by("-id")
+        )
+        analyses = (
+            analyses.filter(analysis_match)
             .annotate(rank=Value(1.0, output_field=FloatField()))
             .order_by("-id")
         )
@@ -468,8 +507,36 @@ def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
         }
         for note in notes[:limit]
     ]
+    results += [
+        {
+            "type": "analysis",
+            "id": a.id,
+            "title": a.title,
+            "snippet": _snippet(a.text or a.title, q),
+            "strategy": a.strategy_id,
+            "mission": a.strategy.mission.name,
+            "code": None,
+            "rank": float(a.rank),
+        }
+        for a in analyses[:limit]
+    ]
     results.sort(key=lambda r: -r["rank"])
     return results[:limit]
+
+
+SEARCH_CANDIDATES = 500
+
+
+def _newest_matches(queryset: QuerySet, vector: SearchVector, query: SearchQuery) -> QuerySet:
+    """Ids of the newest SEARCH_CANDIDATES rows matching `query`, as a subquery: for a rare
+    word PostgreSQL reads the GIN index; for a common one it walks the primary key backwards
+    and stops after SEARCH_CANDIDATES matches, instead of ranking every match."""
+    return (
+        queryset.annotate(document=vector)
+        .filter(document=query)
+        .order_by("-id")
+        .values("id")[:SEARCH_CANDIDATES]
+    )
 
 
 def _snippet(text: str, q: str, width: int = 200) -> str:

@@ -8,6 +8,7 @@ strategy page's filters are a GET form that htmx also uses; history pages are re
 from django.urls import path
 
 from tracking import export_views, views
+from tracking.analyses import views as analyses
 from tracking.edit_views import node_edit_page, note_sensitive_view, strategy_edit_page
 from tracking.reports import views as reports
 
@@ -49,4 +50,19 @@ urlpatterns = [
         name="strategy-subscriptions",
     ),
     path("unsubscribe/<str:token>/", reports.unsubscribe_page, name="unsubscribe"),
+    # Analysis documents (tracking/analyses/views.py): links are only saved from the form.
+    path("strategies/<int:pk>/analyses/", analyses.analysis_list, name="analysis-list"),
+    path(
+        "strategies/<int:pk>/analyses/new/",
+        analyses.analysis_create_page,
+        name="analysis-create",
+    ),
+    path("analyses/<int:pk>/", analyses.analysis_detail, name="analysis-detail"),
+    path("analyses/<int:pk>/links/", analyses.analysis_links_view, name="analysis-links"),
+    path(
+        "analyses/<int:pk>/links/<int:node_pk>/remove/",
+        analyses.analysis_unlink_view,
+        name="analysis-unlink",
+    ),
+    path("analyses/<int:pk>/delete/", analyses.analysis_delete_view, name="analysis-delete"),
 ]

@@ -59,6 +59,7 @@ from strategy.selectors import (
     visible_strategies,
 )
 from tracking import status as st
+from tracking.analyses.selectors import node_analyses
 from tracking.filters import TreeFilterForm
 from tracking.fiscal import (
     PERIOD_MONTHS,
@@ -101,6 +102,7 @@ from tracking.selectors import (
     merge_history_logs,
     node_detail,
     review_queue,
+    strategy_item_counts,
     strategy_tree,
     strategy_trees,
     visible_notes,
@@ -149,6 +151,7 @@ class StrategySummary:
 
     strategy: Strategy
     counts: dict[str, Any]
+    counts_only: bool = False  # just the number of tracked items (superuser's home page)
 
     @classmethod
     def of(cls, tree: StrategyTree) -> StrategySummary:
@@ -194,10 +197,17 @@ def home(request: HttpRequest) -> HttpResponse:
     """The missions and strategies the user can see, with status and freshness counts."""
     user = request.user
     strategies = list(visible_strategies(user=user))
-    trees = strategy_trees(strategies=strategies)
     by_mission: dict[int, list[StrategySummary]] = defaultdict(list)
-    for strategy in strategies:
-        by_mission[strategy.mission_id].append(StrategySummary.of(trees[strategy.id]))
+    if user.is_superuser:  # every mission of the department: counts only, no trees
+        counts = strategy_item_counts(strategies=strategies)
+        for strategy in strategies:
+            by_mission[strategy.mission_id].append(
+                StrategySummary(strategy, counts[strategy.id], counts_only=True)
+            )
+    else:
+        trees = strategy_trees(strategies=strategies)
+        for strategy in strategies:
+            by_mission[strategy.mission_id].append(StrategySummary.of(trees[strategy.id]))
     sections = [
         MissionSection(
             mission=mission,
@@ -458,6 +468,7 @@ def _node_context(
         "panels": panels,
         "milestones": [MilestoneRow(m, m.is_overdue_on(today)) for m in detail.milestones],
         "notes": [NoteItem(n, _excerpt(n.body_html)) for n in detail.notes],
+        "analysis_links": node_analyses(node=node),
         "today": today,
         "can_record": can_record,
         "can_set_target": can_set_target,

@@ -23,6 +23,7 @@ from tests.factories import (
     UserFactory,
 )
 from tracking.models import (
+    AnalysisDocument,
     Indicator,
     IndicatorPeriod,
     NoteState,
@@ -147,6 +148,11 @@ class World:
             ),
             "subscription": set(
                 Subscription.objects.filter(strategy=self.other_strategy).values_list(
+                    "id", flat=True
+                )
+            ),
+            "analysisdocument": set(
+                AnalysisDocument.objects.filter(strategy=self.other_strategy).values_list(
                     "id", flat=True
                 )
             ),

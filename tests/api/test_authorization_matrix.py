@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from django.urls import reverse
 from tests.api.conftest import DOCUMENT, PERSONAS, World, api_routes, client_for
 from tests.api.test_reports_api import ready_report
 from tests.factories import ProgressNoteFactory
+from tracking.analyses.services import analysis_create, analysis_link
 from tracking.models import Cadence, NoteState, Report, Subscription
 
 # --- The table ------------------------------------------------------------------------
@@ -112,6 +114,16 @@ _ROWS: dict[tuple[str, str], tuple[int, ...]] = {
     ("subscription-detail", "GET"): SUBSCRIBER_OR_MANAGER,
     ("subscription-detail", "PATCH"): SUBSCRIBER_OR_MANAGER,
     ("subscription-detail", "DELETE"): (401, 204, 404, 204, 204, 404, 204),
+    # Analyses: the analyst added the one addressed, linked to the goal.
+    ("analysis-list", "GET"): LIST,
+    ("analysis-list", "POST"): (401, 403, 201, 201, 201, 400, 201),
+    ("analysis-detail", "GET"): READ,
+    ("analysis-detail", "PUT"): (401, 403, 200, 200, 200, 404, 200),  # who added it, managers
+    ("analysis-detail", "PATCH"): (401, 403, 200, 200, 200, 404, 200),
+    ("analysis-detail", "DELETE"): (401, 403, 204, 204, 204, 404, 204),
+    ("analysis-links", "POST"): (401, 403, 200, 200, 200, 404, 200),
+    ("analysis-unlink", "DELETE"): (401, 403, 200, 200, 200, 404, 200),
+    ("analysis-suggest", "POST"): (401, 200, 200, 200, 200, 400, 200),  # stores nothing
 }
 
 TABLE: dict[tuple[str, str], dict[str, int]] = {
@@ -161,6 +173,22 @@ def _approved_note(w: World):
         made = w._approved_note = ProgressNoteFactory(
             strategy=w.strategy, author=w.personas.analyst2, nodes=[w.objective]
         )
+    return made
+
+
+def _analysis(w: World):
+    """An analysis of testland added by the analyst and linked to the goal, made on first
+    use and kept on the world (like `_reports`)."""
+    made = getattr(w, "_analysis", None)
+    if made is None:
+        made = w._analysis = analysis_create(
+            strategy=w.strategy,
+            by=w.personas.analyst,
+            title="Tariff schedule review",
+            document_date=date(2024, 2, 1),
+            text="Exports grow as tariffs fall; prosperity follows trade.",
+        )
+        analysis_link(document=made, nodes=[w.goal], by=w.personas.analyst)
     return made
 
 
@@ -325,6 +353,26 @@ REQUESTS: dict[tuple[str, str], Spec] = {
         {"cadence": "quarterly"},
     ),
     ("subscription-detail", "DELETE"): lambda w: ({"pk": _reports(w).subscription.id}, None),
+    ("analysis-list", "GET"): lambda w: ({}, None),
+    ("analysis-list", "POST"): lambda w: (
+        {},
+        {
+            "strategy": w.strategy.id,
+            "title": "Port statement",
+            "document_date": "2024-03-01",
+            "text": "The port authority promises faster customs for exports.",
+        },
+    ),
+    ("analysis-detail", "GET"): lambda w: ({"pk": _analysis(w).id}, None),
+    ("analysis-detail", "PUT"): lambda w: ({"pk": _analysis(w).id}, {"title": "Tariff review"}),
+    ("analysis-detail", "PATCH"): lambda w: ({"pk": _analysis(w).id}, {"author": "Trade desk"}),
+    ("analysis-detail", "DELETE"): lambda w: ({"pk": _analysis(w).id}, None),
+    ("analysis-links", "POST"): lambda w: ({"pk": _analysis(w).id}, {"nodes": [w.objective.id]}),
+    ("analysis-unlink", "DELETE"): lambda w: ({"pk": _analysis(w).id, "node_id": w.goal.id}, None),
+    ("analysis-suggest", "POST"): lambda w: (
+        {},
+        {"strategy": w.strategy.id, "text": "Exports grow when trade missions travel."},
+    ),
 }
 
 # --- The routes of the URLconf --------------------------------------------------------

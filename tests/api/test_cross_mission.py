@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from strategy.models import Role
 from tests.api.conftest import DOCUMENT, World, api_routes, client_for
 from tests.api.test_reports_api import ready_report, subscription
 from tests.factories import MembershipFactory, NodeFactory, ProgressNoteFactory, UserFactory
+from tracking.analyses.services import analysis_create, analysis_link
 from tracking.models import NoteState
 
 
@@ -56,6 +58,11 @@ def none(w: World) -> dict:
     return {}
 
 
+NEW_ANALYSIS = {
+    "title": "Harbour statement",
+    "document_date": "2024-02-01",
+    "text": "The port authority promises faster customs clearance for exports.",
+}
 NEW_NOTE = {"title": "Port talks", "body": "Held.", "assessment": "on_track", "as_of": "2024-01-15"}
 
 # As a manager of testland only: every relation at an object of elsewhere.
@@ -241,6 +248,31 @@ SINGLE_MISSION: dict[str, Attempt] = {
         lambda w: {"pk": w.manager_draft.id},
         lambda w: {"primary_node": w.other_goal.id},
     ),
+    "analyses.strategy": Attempt(
+        "POST",
+        "analysis-list",
+        none,
+        lambda w: {**NEW_ANALYSIS, "strategy": w.other_strategy.id},
+    ),
+    "analyses/links nodes[] (an elsewhere node)": Attempt(
+        "POST",
+        "analysis-links",
+        lambda w: {"pk": w.analysis.id},
+        lambda w: {"nodes": [w.objective.id, w.other_objective.id]},
+    ),
+    "analyses/links of a testland analysis, unlinking an elsewhere node": Attempt(
+        "DELETE",
+        "analysis-unlink",
+        lambda w: {"pk": w.analysis.id, "node_id": w.other_objective.id},
+        lambda w: None,
+        404,
+    ),
+    "analyses/suggest strategy": Attempt(
+        "POST",
+        "analysis-suggest",
+        none,
+        lambda w: {"strategy": w.other_strategy.id, "text": NEW_ANALYSIS["text"]},
+    ),
     "strategies/import mission": Attempt(
         "POST",
         "strategy-import-document",
@@ -338,6 +370,20 @@ for _name, _pk in [
     SINGLE_MISSION[f"DELETE {_name} of elsewhere"] = Attempt(
         "DELETE", _name, lambda w, pk=_pk: {"pk": pk(w)}, lambda w: None, 404
     )
+for _method, _name, _kwargs, _body in [
+    ("PATCH", "analysis-detail", lambda w: {"pk": w.other_analysis.id}, {"title": "Mine"}),
+    ("DELETE", "analysis-detail", lambda w: {"pk": w.other_analysis.id}, None),
+    ("POST", "analysis-links", lambda w: {"pk": w.other_analysis.id}, {"nodes": []}),
+    (
+        "DELETE",
+        "analysis-unlink",
+        lambda w: {"pk": w.other_analysis.id, "node_id": w.other_objective.id},
+        None,
+    ),
+]:
+    SINGLE_MISSION[f"{_method} {_name} of elsewhere"] = Attempt(
+        _method, _name, _kwargs, lambda w, body=_body: body, 404
+    )
 for _name in ("note-approve", "note-return-note", "note-submit"):
     SINGLE_MISSION[f"POST {_name} of elsewhere"] = Attempt(
         "POST",
@@ -366,6 +412,7 @@ BOTH_MISSIONS: dict[str, Attempt] = {
         "notes.primary_node",
         "notes.nodes[] (editing a draft)",
         "notes.primary_node (editing a draft)",
+        "analyses/links nodes[] (an elsewhere node)",
     )
 }
 BOTH_MISSIONS["notes.nodes[] (only elsewhere's, on a testland strategy)"] = Attempt(
@@ -392,7 +439,21 @@ def cross(world):
     world.other_report = ready_report(world.other_strategy)
     subscription(world.strategy, world.personas.manager)
     world.other_subscription = subscription(world.other_strategy, world.personas.outsider)
+    # An analysis on each side, linked to each side's objective.
+    world.analysis = _analysis(world.strategy, world.personas.analyst, world.objective)
+    world.other_analysis = _analysis(
+        world.other_strategy, world.personas.outsider, world.other_objective
+    )
     return world
+
+
+def _analysis(strategy, by, node):
+    document = analysis_create(
+        strategy=strategy, by=by, title="Harbour reading", document_date=date(2024, 2, 1),
+        text="Harbour access improves as customs clearance speeds up.",
+    )  # fmt: skip
+    analysis_link(document=document, nodes=[node], by=by)
+    return document
 
 
 def attempt(world: World, caller, what: str, case: Attempt):
@@ -438,6 +499,7 @@ LIST_MODELS = {  # list route → the key of World.elsewhere_ids its rows belong
     "note-list": "progressnote",
     "report-list": "report",
     "subscription-list": "subscription",
+    "analysis-list": "analysisdocument",
 }
 
 # Filters that name an elsewhere object: still nothing of elsewhere (or a 400).
@@ -451,6 +513,7 @@ FILTERS = {
     "mission-list": lambda w: {"slug": w.other_mission.slug},
     "report-list": lambda w: {"strategy": w.other_strategy.id},
     "subscription-list": lambda w: {"strategy": w.other_strategy.id},
+    "analysis-list": lambda w: {"strategy": w.other_strategy.id, "node": w.other_objective.id},
 }
 
 
@@ -501,10 +564,10 @@ def test_search_never_returns_another_missions_objects(cross):
         assert response.status_code == 200, response.content
         return {(hit["type"], hit["id"]) for hit in response.json()}
 
-    elsewhere = {("node", far.id), ("note", far_note.id)}
+    elsewhere = {("node", far.id), ("note", far_note.id), ("analysis", cross.other_analysis.id)}
     assert elsewhere <= found(cross.personas.superuser)  # findable, so able to leak
     hits = found(cross.personas.manager)
-    assert {("node", near.id), ("note", near_note.id)} <= hits
+    assert {("node", near.id), ("note", near_note.id), ("analysis", cross.analysis.id)} <= hits
     assert not hits & elsewhere
 
 

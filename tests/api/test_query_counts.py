@@ -65,7 +65,12 @@ EXPECTED: dict[str, list[str]] = {
         "their node links, with nodes",
         "their sources",
     ],
-    "search": [*AUTH, "matching nodes, with strategies and missions", "matching notes, likewise"],
+    "search": [
+        *AUTH,
+        "matching nodes, with strategies and missions",
+        "matching notes, likewise",
+        "matching analyses, likewise",
+    ],
     "tree": [*AUTH, "the strategy, with its mission", *TREES],
     "export": [
         *AUTH,
@@ -75,6 +80,8 @@ EXPECTED: dict[str, list[str]] = {
         "its notes",
         "their node links",
         "their sources",
+        "its analyses",
+        "their links to nodes",
         "its milestones",
         "its indicators",
     ],

@@ -8,10 +8,13 @@ indicators with periods, milestones and notes in every state. Generated ids are 
 the dataset's ids, so most requests reach real objects instead of stopping at 404.
 
 CI runs FUZZ_EXAMPLES (default 10) derandomized examples per operation; `make fuzz` runs
-1,000, and `FUZZ_SEED=n make fuzz` explores new inputs. A failure prints a curl command
-that reproduces it. After the fuzzer come deterministic tests: one request per bug it
-found (strict xfail until fixed), then the inputs it reaches only by chance: ids too big
-for the database in paths and filters, and hostile bodies (SPEC §5's list).
+1,000, and `FUZZ_SEED=n make fuzz` explores new inputs; `FUZZ_ONLY=regex` limits the
+fuzzer to the operations whose "METHOD /path" matches. From 100 examples up, a line per
+operation reports its requests and seconds as it ends, and the module ends with the
+totals. A failure prints a curl command that reproduces it. After the fuzzer come
+deterministic tests: one request per bug it found (strict xfail until fixed), then the
+inputs it reaches only by chance: ids too big for the database in paths and filters, and
+hostile bodies (SPEC §5's list).
 
 Requests run on the test's own connection inside its transaction (`db`), as Django's test
 client does: every service opens its own atomic block, so this is what production runs, and
@@ -23,6 +26,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,6 +53,7 @@ from tests.factories import (
     ProgressNoteFactory,
     UserFactory,
 )
+from tracking.analyses.services import analysis_create, analysis_link
 from tracking.models import Cadence, NoteState
 
 pytestmark = pytest.mark.django_db
@@ -59,12 +65,17 @@ RANDOMIZED = bool(os.environ.get("FUZZ_SEED"))
 
 # Served without credentials or database; loaded once, at collection.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+# FUZZ_ONLY="^POST /api/v1/notes/" fuzzes only the operations whose "METHOD /path" matches
+# (a regular expression): to re-run what a failure named, at full strength.
+ONLY = os.environ.get("FUZZ_ONLY")
+fuzzed = schema.include(name_regex=ONLY) if ONLY else schema
 
 # --- Known bugs ---------------------------------------------------------------------------
 # When the fuzzer finds a bug, pin it with a deterministic test marked xfail(strict=True)
 # and add (symptom predicate, reason) to KNOWN_BUGS so the fuzzer tolerates exactly that
 # symptom meanwhile. Fixing the bug turns the strict xfail red: remove both together.
-# The ten bugs found so far are fixed; their deterministic tests below stay as guards.
+# The twelve bugs found so far are fixed (two by the first 1,000-example run); their
+# deterministic tests below stay as guards.
 
 KNOWN_BUGS: list = []  # every bug the fuzzer found is fixed; add (symptom, reason) pairs here
 
@@ -204,6 +215,20 @@ def _build_dataset(personas, tree) -> Dataset:
         subscription(tree.strategy, personas.viewer, cadence=Cadence.MONTHLY),
         subscription(tree.strategy, email="desk@example.org", cadence=Cadence.QUARTERLY),
     ]
+    analyses = [
+        analysis_create(
+            strategy=tree.strategy,
+            by=author,
+            title=title,
+            document_date=date(2024, 2, 1),
+            text=text,
+        )
+        for author, title, text in [
+            (personas.analyst, "Trade fair debrief", "Exports grew after the trade fair."),
+            (manager, "Nonproliferation outlook", "Visits on nonproliferation continue."),
+        ]
+    ]
+    analysis_link(document=analyses[0], nodes=[tree.obj11, tree.goal1], by=personas.analyst)
     members = [
         personas.viewer,
         personas.analyst,
@@ -224,6 +249,7 @@ def _build_dataset(personas, tree) -> Dataset:
             "users": [u.id for u in members],
             "reports": [r.id for r in reports],
             "subscriptions": [s.id for s in subscriptions],
+            "analyses": [a.id for a in analyses],
         },
         usernames=[u.username for u in members] + ["new-colleague"],
         token=key,
@@ -281,6 +307,8 @@ def _aim_at_dataset(case, data: Dataset) -> None:
     resource = case.path.removeprefix("/api/v1/").split("/")[0]
     if "id" in (case.path_parameters or {}) and resource in data.ids:
         case.path_parameters["id"] = _pick(case.path_parameters["id"], data.ids[resource])
+    if "node_id" in (case.path_parameters or {}):
+        case.path_parameters["node_id"] = _pick(case.path_parameters["node_id"], data.ids["nodes"])
     if "user_id" in (case.path_parameters or {}):
         case.path_parameters["user_id"] = _pick(case.path_parameters["user_id"], data.ids["users"])
     if isinstance(case.query, dict):
@@ -312,8 +340,49 @@ def _keep_the_test_connection():
 
 # --- The fuzzer -------------------------------------------------------------------------
 
+# Requests sent per operation ("METHOD /path") and (requests, seconds) per finished one.
+REQUESTS: Counter[str] = Counter()
+FINISHED: dict[str, tuple[int, float]] = {}
+PROGRESS = EXAMPLES >= 100  # one line per operation as it ends (`make fuzz` runs long)
 
-@schema.parametrize()
+
+def _say(config, line: str) -> None:
+    """A line on pytest's terminal, past output capturing."""
+    writer = config.get_terminal_writer()
+    with config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+        if writer.width_of_current_line:
+            writer.line()
+        writer.line(line)
+
+
+@pytest.fixture
+def _tally(request):
+    started = time.monotonic()
+    yield
+    label = getattr(request.node, "operation_label", None) or request.node.name
+    FINISHED[label] = (REQUESTS[label], time.monotonic() - started)
+    if PROGRESS:
+        requests, seconds = FINISHED[label]
+        _say(request.config, f"[{len(FINISHED)}] {label}: {requests:,} requests, {seconds:.0f} s")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fuzz_summary(request):
+    """The figures docs/security.md quotes, after the last operation of the module."""
+    started = time.monotonic()
+    yield
+    if FINISHED:
+        total = sum(n for n, _ in FINISHED.values())
+        fewest = min(FINISHED.items(), key=lambda item: item[1][0])
+        _say(
+            request.config,
+            f"Fuzzed {len(FINISHED)} operation(s) with {EXAMPLES:,} examples each: {total:,} "
+            f"requests, fewest {fewest[1][0]:,} ({fewest[0]}); module took "
+            f"{time.monotonic() - started:.0f} s.",
+        )
+
+
+@fuzzed.parametrize()
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -324,9 +393,10 @@ def _keep_the_test_connection():
     suppress_health_check=list(HealthCheck),
 )
 def test_no_request_gets_a_server_error_or_a_response_off_schema(
-    case, dataset, _keep_the_test_connection
+    case, dataset, _keep_the_test_connection, _tally
 ):
     _aim_at_dataset(case, dataset)
+    REQUESTS[case.operation.label] += 1
     case.call_and_validate(headers={"Authorization": f"Token {dataset.token}"}, checks=CHECKS)
 
 
@@ -338,7 +408,7 @@ def _call_and_validate(dataset: Dataset, method: str, path: str, **kwargs) -> No
     if "body" in kwargs:
         kwargs.setdefault("media_type", "application/json")
     case = schema[path][method].Case(**kwargs)
-    case.call_and_validate(
+    return case.call_and_validate(
         headers={"Authorization": f"Token {dataset.token}"},
         checks=[not_a_server_error, response_schema_conformance],
     )
@@ -395,6 +465,48 @@ def test_a_milestone_can_be_created_already_completed(dataset, _keep_the_test_co
         "completed_on": "2024-04-15",
     }
     _call_and_validate(dataset, "POST", "/api/v1/milestones/", body=body)
+
+
+# Found by the 1,000-example run (POST /api/v1/indicator-periods/ with period_start
+# 0001-01-01): a period whose fiscal year begins before year 1, or whose end falls after
+# 9999, raised ValueError from date() — a 500. Now refused as "not the start of a period".
+# (indicator, period_start): quarterly from 1 Jan 0001 (its FY1 would start in Oct of
+# year 0), monthly from Dec 9999 and quarterly from Oct 9999 (both would end in 10000).
+CALENDAR_EDGES = [(0, "0001-01-01"), (1, "9999-12-01"), (0, "9999-10-01")]
+
+
+@pytest.mark.parametrize(("indicator", "start"), CALENDAR_EDGES, ids=[s for _, s in CALENDAR_EDGES])
+def test_a_period_at_the_ends_of_the_calendar_is_a_400(
+    dataset, _keep_the_test_connection, indicator, start
+):
+    row = {"indicator": dataset.ids["indicators"][indicator], "period_start": start, "target": 1}
+    response = _call_and_validate(dataset, "POST", "/api/v1/indicator-periods/", body=row)
+    assert response.status_code == 400, response.content[:300]
+    assert "period_start" in response.json()["fields"]
+    response = _call_and_validate(dataset, "POST", "/api/v1/indicator-periods/bulk/", body=[row])
+    assert response.status_code == 400, response.content[:300]
+
+
+# Found by the 1,000-example run (POST /api/v1/indicator-periods/bulk/, text/csv
+# "/\U0008aee7\r\x98@$h…"): the CSV was read without newline="", so a lone carriage return
+# made the csv module raise while reading the header, outside the view's try — a 500. A
+# header over the csv module's field size limit did the same.
+def test_a_csv_with_bare_carriage_returns_is_read(dataset, _keep_the_test_connection):
+    quarterly = dataset.ids["indicators"][0]
+    csv_text = f"indicator,period_start,target\r{quarterly},2024-01-01,12\r"  # old Mac lines
+    response = _call_and_validate(
+        dataset, "POST", "/api/v1/indicator-periods/bulk/", body=csv_text, media_type="text/csv"
+    )
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["updated"] == 1
+
+
+@pytest.mark.parametrize("csv_text", ["/\r\x98@$h", '"' + "x" * 200_000 + '"\n'])
+def test_a_csv_the_csv_module_cannot_read_is_a_400(dataset, _keep_the_test_connection, csv_text):
+    response = _call_and_validate(
+        dataset, "POST", "/api/v1/indicator-periods/bulk/", body=csv_text, media_type="text/csv"
+    )
+    assert response.status_code == 400, response.content[:300]
 
 
 # --- What the fuzzer reaches only by chance ----------------------------------------------

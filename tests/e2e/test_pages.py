@@ -43,6 +43,7 @@ from tests.e2e.demo import (
     load_demo,
 )
 from tests.strategy.ics.helpers import SEED
+from tracking.analyses.models import AnalysisDocument
 
 pytestmark = pytest.mark.e2e
 
@@ -141,6 +142,21 @@ def main_pages(demo: Demo) -> list[MainPage]:
             reverse("strategy-subscriptions", args=[demo.strategy]),
         ),
         MainPage("unsubscribe link", None, reverse("unsubscribe", args=[demo.unsubscribe_token])),
+        MainPage(
+            "indicator values upload",
+            ANALYST,
+            reverse("indicator-values-upload", args=[demo.strategy]),
+        ),
+        MainPage("password change", ANALYST, reverse("password-change")),
+        MainPage("two-factor set-up", ANALYST, reverse("two-factor-setup")),
+    ]
+    analysis = AnalysisDocument.objects.filter(strategy_id=demo.strategy).values("pk").first()
+    pages += [
+        MainPage("analyses", ANALYST, reverse("analysis-list", args=[demo.strategy])),
+        MainPage("add analysis form", ANALYST, reverse("analysis-create", args=[demo.strategy])),
+        MainPage(
+            "analysis with suggestions", ANALYST, reverse("analysis-detail", args=[analysis["pk"]])
+        ),
     ]
     return pages
 

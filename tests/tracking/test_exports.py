@@ -30,8 +30,9 @@ from tracking.exports import FORMAT, strategy_export_json, strategy_import_json
 from tracking.models import NoteSource, NoteState
 
 # strategy_export_json, whatever the strategy's size: the mission (not loaded beforehand),
-# nodes, milestones, indicators, periods, notes, note links, note sources.
-EXPORT_QUERIES = 8
+# nodes, milestones, indicators, periods, notes, note links, note sources, analyses,
+# analysis links.
+EXPORT_QUERIES = 10
 # render_markdown: the mission (not loaded beforehand) and the nodes.
 RENDER_QUERIES = 2
 

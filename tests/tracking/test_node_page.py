@@ -507,7 +507,8 @@ def test_record_refuses_get(client, personas, tree):
 # 12. their periods, with who recorded them
 # 13. the node's milestones, with their owners
 # 14. the notes timeline, with authors
-NODE_PAGE_QUERIES = 14
+# 15. the analyses linked to the node, with who confirmed them (analyses.node_analyses)
+NODE_PAGE_QUERIES = 15
 
 
 def test_node_page_query_count_is_the_same_for_small_and_large_nodes(

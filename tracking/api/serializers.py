@@ -388,7 +388,7 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class SearchResultSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["node", "note"])
+    type = serializers.ChoiceField(choices=["node", "note", "analysis"])
     id = serializers.IntegerField()
     title = serializers.CharField()
     snippet = serializers.CharField()

@@ -9,6 +9,7 @@ import csv
 import io
 
 from django.conf import settings
+from django.db.models import Subquery
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
@@ -47,6 +48,7 @@ from tracking.documents import DOCX_TYPE, strategy_document
 from tracking.documents import FORMATS as DOCUMENT_FORMATS
 from tracking.exports import strategy_export_json
 from tracking.filters import IndicatorFilter, IndicatorPeriodFilter, NodeFilter, NoteFilter
+from tracking.indicator_files import XLSX_TYPE, XLSXParser
 from tracking.models import Indicator, IndicatorPeriod, ProgressNote
 from tracking.selectors import search, strategy_tree, strategy_trees, visible_notes
 from tracking.services import (
@@ -90,7 +92,7 @@ class NodeViewSet(ETagMixin, viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(_DeferredJoin(queryset))
         nodes = list(page if page is not None else queryset)
         context = {**self.get_serializer_context(), "tree_nodes": self._statuses(nodes)}
         data = NodeSerializer(nodes, many=True, context=context).data
@@ -129,6 +131,29 @@ class NodeViewSet(ETagMixin, viewsets.ModelViewSet):
             by=self.request.user,
             expected_version=expected_version(self.request, instance),
         )
+
+
+class _DeferredJoin:
+    """A queryset for the page-number paginator whose pages pick their ids first: a deep
+    page (`OFFSET` 100,000) then skips over bare ids instead of joined rows, and only the
+    page's own rows are joined to strategies, parents and owners. Same single query."""
+
+    ordered = True
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self.queryset[index]
+        ids = self.queryset.values("id")[index]
+        return self.queryset.filter(id__in=Subquery(ids))
 
 
 class StrategyTreeView(generics.GenericAPIView):
@@ -353,17 +378,24 @@ class IndicatorPeriodViewSet(ETagMixin, viewsets.ModelViewSet):
         )
 
     @extend_schema(
-        request={"application/json": BulkRowSerializer(many=True), "text/csv": OpenApiTypes.STR},
+        request={
+            "application/json": BulkRowSerializer(many=True),
+            "text/csv": OpenApiTypes.STR,
+            XLSX_TYPE: OpenApiTypes.BINARY,
+        },
         responses={200: BulkResultSerializer},
         description=(
             "Upsert many values keyed by (indicator, period_start). JSON: an array of rows; "
             "CSV: a header row with indicator,period_start and any of actual,target,comment. "
+            "XLSX: the same columns on the first sheet (entity declarations are refused). "
             "All or nothing: one bad row rejects the batch, and `fields` names every bad row "
             f"as rows[N].field (N from 1). At most BULK_MAX_ROWS ({settings.BULK_MAX_ROWS:,}) "
             "rows per request (413 above)."
         ),
     )
-    @action(detail=False, methods=["post"], parser_classes=[StrictJSONParser, CSVParser])
+    @action(
+        detail=False, methods=["post"], parser_classes=[StrictJSONParser, CSVParser, XLSXParser]
+    )
     def bulk(self, request):
         rows = _csv_rows(request.data) if isinstance(request.data, str) else request.data
         if not isinstance(rows, list):
@@ -379,15 +411,17 @@ class IndicatorPeriodViewSet(ETagMixin, viewsets.ModelViewSet):
 
 
 def _csv_rows(text: str) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"indicator", "period_start"} <= {
-        f.strip() for f in reader.fieldnames
-    }:
-        raise ValidationError(
-            {"non_field_errors": "The CSV needs a header row with indicator and period_start."}
-        )
+    # newline="": the csv module splits rows itself (a lone \r ends a row, as in old Mac
+    # files); the header is read inside the try, so a malformed one is a 400 too.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
     try:
+        if not reader.fieldnames or not {"indicator", "period_start"} <= {
+            f.strip() for f in reader.fieldnames
+        }:
+            raise ValidationError(
+                {"non_field_errors": "The CSV needs a header row with indicator and period_start."}
+            )
         for row in reader:
             if None in row:
                 raise ValidationError(
@@ -520,7 +554,7 @@ class NoteViewSet(ETagMixin, viewsets.ModelViewSet):
 
 
 class SearchView(generics.GenericAPIView):
-    """Search nodes and notes of your missions. PostgreSQL: full-text search, ranked;
+    """Search nodes, notes and analyses of your missions. PostgreSQL: full-text search, ranked;
     SQLite: a simple substring match."""
 
     serializer_class = SearchResultSerializer

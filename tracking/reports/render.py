@@ -43,6 +43,7 @@ from strategy.pdf import RefusedResource as RefusedResource
 from strategy.pdf import fetch_resource as _safe_fetch
 from strategy.pdf import html_to_pdf
 from tracking import status as st
+from tracking.cells import neutralise
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,17 @@ def tone(status: str | None) -> Tone:
 # --- Hydrating a snapshot for templates ---------------------------------------------------
 
 _DATE_KEYS = frozenset(
-    {"as_of", "since_date", "start", "end", "last_update", "due_on", "completed_on", "period_end"}
+    {
+        "as_of",
+        "since_date",
+        "start",
+        "end",
+        "last_update",
+        "due_on",
+        "completed_on",
+        "period_end",
+        "document_date",
+    }
 )
 _DATETIME_KEYS = frozenset({"generated_at"})
 
@@ -367,18 +378,12 @@ OBJECTIVE_COLUMNS = [
     ("Last update", 13),
     ("Latest note", 50),
 ]
-# Spreadsheet programs run a cell that starts with one of these as a formula, even when
-# it came from a CSV or a text cell someone edits: "CSV/formula injection".
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell_text(text: str) -> str:
-    """User text for a cell. A leading formula character gets a ' in front (OWASP's advice):
-    the cell stays a plain string with the apostrophe visible, so no spreadsheet program
-    — Excel, LibreOffice, or one re-importing a CSV export of the sheet — evaluates it.
-    Control characters XLSX cannot hold are dropped."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    """User text for a cell: control characters XLSX cannot hold dropped, then a leading
+    formula character neutralised (`tracking.cells`, shared with the CSV export)."""
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
 def _number(value: str | None) -> Decimal | str | None:

@@ -14,6 +14,7 @@ page and the API use — into the plain JSON a Report keeps forever. Its shape (
         "since": {report_id, label, as_of} | null, "since_date": "YYYY-MM-DD",
         "status_changes": [{code, title, channel, channel_label, from, from_label, to, to_label}],
         "new_notes": [{id, title, as_of, assessment, assessment_label, author, nodes: [code]}],
+        "new_analyses": [{id, title, document_date, author, confirmed_by, nodes: [code]}],
         "missed_milestones": [{code, node_title, title, due_on, owner}],
         "late_data": [{code, indicator, period_label, period_end}],
       },
@@ -47,6 +48,7 @@ from tracking import status as st
 from tracking.fiscal import period_containing
 from tracking.markdown import plain_text
 from tracking.models import (
+    AnalysisLink,
     Cadence,
     Delivery,
     IndicatorPeriod,
@@ -229,6 +231,41 @@ def _changes(
             }
         entry["nodes"].append(row["node__code"])
 
+    # Analyses whose links to nodes were confirmed in the window: one query.
+    analyses: dict[int, dict[str, Any]] = {}
+    analysis_links = (
+        AnalysisLink.objects.filter(
+            document__strategy=strategy,
+            confirmed_at__date__gt=since_date,
+            confirmed_at__date__lte=as_of,
+        )
+        .order_by("document__document_date", "document_id", "node__sort_key")
+        .values(
+            "document_id",
+            "document__title",
+            "document__document_date",
+            "document__author",
+            "confirmed_by__username",
+            "confirmed_by__first_name",
+            "confirmed_by__last_name",
+            "node__code",
+        )
+    )
+    for row in analysis_links:
+        entry = analyses.get(row["document_id"])
+        if entry is None:
+            who = f"{row['confirmed_by__first_name'] or ''} {row['confirmed_by__last_name'] or ''}"
+            entry = analyses[row["document_id"]] = {
+                "id": row["document_id"],
+                "title": row["document__title"],
+                "document_date": _iso(row["document__document_date"]),
+                "author": row["document__author"],
+                "confirmed_by": who.strip() or row["confirmed_by__username"] or "",
+                "nodes": [],
+            }
+        if row["node__code"] not in entry["nodes"]:
+            entry["nodes"].append(row["node__code"])
+
     # Milestones that fell due in the window and were not done by then: from the tree.
     missed = []
     for t in tree_nodes:
@@ -286,6 +323,7 @@ def _changes(
         "since_date": _iso(since_date),
         "status_changes": status_changes,
         "new_notes": list(notes.values()),
+        "new_analyses": list(analyses.values()),
         "missed_milestones": missed,
         "late_data": late,
     }
@@ -315,7 +353,8 @@ def report_content(
     Queries, whatever the number of nodes (pinned in tests/tracking/reports):
     1–6. strategy_tree (nodes, indicators, latest actuals, latest due periods, latest
     approved note per node, milestones); 7. excerpts of those notes; 8. notes approved
-    in the window with their nodes; 9. indicator periods that became late in the window.
+    in the window with their nodes; 9. analyses linked in the window (their links, with
+    nodes and who confirmed); 10. indicator periods that became late in the window.
     The caller passes `strategy` with its mission and `previous` already loaded.
     """
     as_of = as_of or period.end

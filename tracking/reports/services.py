@@ -57,11 +57,28 @@ UNSUBSCRIBE_SALT = "tracking.reports.unsubscribe"
 
 
 def _enqueue(task_name: str, *args: Any) -> None:
-    """Send a task once the current transaction commits (at once outside one)."""
+    """Send a task once the current transaction commits (at once outside one).
+
+    A broker that cannot be reached must not fail the request or task that asked: the
+    row it is about is committed and stays pending, and the dispatcher re-enqueues
+    pending work older than REPORTS_STALE_SECONDS once the broker is back."""
     from tracking import tasks
 
     task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.delay(*args))
+
+    def publish() -> None:
+        try:
+            task.delay(*args)
+        except Exception as exc:  # kombu raises OperationalError; any failure is the same
+            logger.warning(
+                "Could not enqueue %s%r (%s: %s); the row stays pending for the dispatcher",
+                task_name,
+                args,
+                type(exc).__name__,
+                exc,
+            )
+
+    transaction.on_commit(publish)
 
 
 # --- Subscriptions -----------------------------------------------------------------------
@@ -205,8 +222,9 @@ def unsubscribe(*, subscription: Subscription) -> Subscription:
     if updated:
         logger.info("Subscription %s unsubscribed through its e-mail link", subscription.pk)
         # A row in history, with no user: the recipient acted through the signed link.
+        # (save(update_fields=[]) would return before the signal that writes history.)
         subscription._history_user = None
-        subscription.save(update_fields=[])
+        subscription.save(update_fields=["is_active", "unsubscribed_at", "version"])
     return subscription
 
 

@@ -216,8 +216,8 @@ def test_report_builder_runs_a_fixed_number_of_queries(tree, objectives, django_
     _grow(tree, objectives)
     # 1 nodes, 2 indicators, 3 latest actuals, 4 latest due periods, 5 latest approved
     # notes, 6 milestones (the tree); 7 note excerpts; 8 notes approved in the window;
-    # 9 indicator periods that became late in the window.
-    with django_assert_num_queries(9):
+    # 9 analyses linked in the window; 10 indicator periods that became late in the window.
+    with django_assert_num_queries(10):
         content = build(tree)
     assert len(content["sections"][0]["nodes"]) == 6 + 1 + objectives
 

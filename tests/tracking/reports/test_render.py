@@ -508,13 +508,18 @@ def test_page_body_escapes_user_text_and_has_no_inline_style_or_script(hostile_c
 
 def test_page_body_says_none_when_nothing_changed(content):
     content["changes"].update(
-        since=None, status_changes=[], new_notes=[], missed_milestones=[], late_data=[]
+        since=None,
+        status_changes=[],
+        new_notes=[],
+        new_analyses=[],
+        missed_milestones=[],
+        late_data=[],
     )
     html = render_to_string(
         "tracking/reports/_report_body.html", {"content": render.hydrate(content)}
     )
     assert "What changed since 9 Nov 2026" in html
-    assert html.count("None.") == 4
+    assert html.count("None.") == 5
 
 
 # --- Reminder e-mail ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Loads the demo: Mission China with the strategy in `strategy/demo/ics-demo.md`, demo users
 for every role, owners, indicators with four fiscal years of quarterly targets and actuals,
-milestones and progress notes in every workflow state; plus "Mission Elsewhere" with its
+milestones, progress notes in every workflow state and one analysis document linked to two
+objectives; plus "Mission Elsewhere" with its
 own tiny strategy and manager, so that what one mission cannot see is visible too.
 
 Every write goes through `strategy.services` and `tracking.services`. Running it again
@@ -38,6 +39,8 @@ from strategy.services import (
     strategy_import,
     strategy_update,
 )
+from tracking.analyses.selectors import suggestions
+from tracking.analyses.services import analysis_create, analysis_link
 from tracking.fiscal import fiscal_year, fiscal_year_start, periods_of_fiscal_years
 from tracking.models import (
     Assessment,
@@ -61,6 +64,7 @@ from tracking.services import (
 )
 
 DOCUMENT = Path(__file__).resolve().parents[3] / "strategy" / "demo" / "ics-demo.md"
+ANALYSIS = Path(__file__).resolve().parents[2] / "analyses" / "demo_analysis.md"
 PASSWORD = "demo-password-2026"  # noqa: S105 - published demo credentials, printed on purpose
 SEED = 2026
 YEARS = 4  # fiscal years of periods, ending with the current one
@@ -441,6 +445,7 @@ class Command(BaseCommand):
             self._indicators(nodes, users)
             self._milestones(nodes, users)
             self._notes(strategy, nodes, users)
+            self._analysis(strategy, nodes, users)
             self._subscriptions(strategy, users)
             self._elsewhere(users["demo-outsider"])
         made = ", ".join(f"{n} {what}" for what, n in self.created.items() if n)
@@ -632,6 +637,26 @@ class Command(BaseCommand):
                 note_submit(note=note, by=author, today=self.today)
                 continue
             note_approve(note=note, by=reviewer)
+
+    # --- an analysis document, confirmed against two objectives (issue #9)
+
+    def _analysis(self, strategy: Strategy, nodes: dict, users: dict) -> None:
+        title = "The joint statement after the leaders' meeting in Beijing"
+        if strategy.analyses.filter(title=title).exists():
+            return
+        analyst = users["demo-analyst"]
+        document = analysis_create(
+            strategy=strategy,
+            by=analyst,
+            title=title,
+            author="Political section",
+            document_date=self.today - timedelta(days=3),
+            text=ANALYSIS.read_text(encoding="utf-8"),
+        )
+        scores = {s.node.pk: s.score for s in suggestions(strategy=strategy, text=document.text)}
+        linked = [nodes[_kind_code(ref)] for ref in ("2.1", "2.2")]
+        analysis_link(document=document, nodes=linked, by=analyst, scores=scores)
+        self._count("analyses")
 
     # --- the other mission
 
