@@ -127,7 +127,7 @@ test-faults: venv ## fault tests: stop/start private PostgreSQL, Redis and SMTP 
 	@# Own servers on free ports (never 5432/6379); as root PostgreSQL runs as `postgres`.
 	$(BIN)/pytest tests/faults -m faults -q $(PYTEST_ARGS)
 
-fuzz: venv ## fuzz every API operation, 1,000 examples each, ~35 min (FUZZ_SEED=n: new inputs; FUZZ_ONLY=regex)
+fuzz: venv ## fuzz every API operation, 1,000 examples each, ~32 min (FUZZ_SEED=n: new inputs; FUZZ_ONLY=regex)
 	@# The database is chosen as for `make test`; a line per operation shows progress.
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
 		if $(PG_ANSWERS); then export DATABASE_URL="$(PG_TEST_URL)"; \
