@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, F, FloatField, Prefetch, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import RowNumber
@@ -425,6 +424,8 @@ SEARCH_CONFIG = "english"
 def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
     """Nodes, notes and analyses of the user's missions matching `q`, best first. Three
     queries."""
+    if connection.vendor == "postgresql":
+        return _search_postgresql(user=user, q=q, limit=limit)
     nodes = Node.objects.select_related("strategy__mission")
     if not user.is_superuser:
         nodes = nodes.filter(strategy__mission_id__in=list(user_roles(user)))
@@ -432,93 +433,73 @@ def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
     analyses = AnalysisDocument.objects.select_related("strategy__mission")
     if not user.is_superuser:
         analyses = analyses.filter(strategy__mission_id__in=list(user_roles(user)))
-    if connection.vendor == "postgresql":
-        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-        node_vector = SearchVector(*NODE_SEARCH_VECTOR, config=SEARCH_CONFIG)
-        note_vector = SearchVector(*NOTE_SEARCH_VECTOR, config=SEARCH_CONFIG)
-        # Rank only the newest SEARCH_CANDIDATES matches: a common word matches most of a
-        # million notes, and ranking them all takes seconds (issue #6, case f).
-        nodes = (
-            nodes.filter(id__in=_newest_matches(nodes, node_vector, query))
-            .annotate(rank=SearchRank(node_vector, query))
-            .order_by("-rank", "id")
+    # SQLite: every word in some field, unranked.
+    words = q.split()[:10]
+    node_match, note_match, analysis_match = Q(), Q(), Q()
+    for word in words:
+        node_match &= (
+            Q(title__icontains=word)
+            | Q(description__icontains=word)
+            | Q(justification__icontains=word)
+            | Q(code=word)
         )
-        notes = (
-            notes.filter(id__in=_newest_matches(notes, note_vector, query))
-            .annotate(rank=SearchRank(note_vector, query))
-            .order_by("-rank", "-id")
-        )
-        analysis_vector = SearchVector(*ANALYSIS_SEARCH_VECTOR, config=SEARCH_CONFIG)
-        analyses = (
-            analyses.annotate(document=analysis_vector)
-            .filter(document=query)
-            .annotate(rank=SearchRank(analysis_vector, query))
-            .order_by("-rank", "-id")
-        )
-    else:
-        words = q.split()[:10]
-        node_match, note_match, analysis_match = Q(), Q(), Q()
-        for word in words:
-            node_match &= (
-                Q(title__icontains=word)
-                | Q(description__icontains=word)
-                | Q(justification__icontains=word)
-                | Q(code=word)
-            )
-            note_match &= Q(title__icontains=word) | Q(body__icontains=word)
-            analysis_match &= Q(title__icontains=word) | Q(text__icontains=word)
-        nodes = (
-            nodes.filter(node_match)
-            .annotate(rank=Value(1.0, output_field=FloatField()))
-            .order_by("id")
-        )
-        notes = (
-            notes.filter(note_match)
-            .annotate(rank=Value(1.0, output_field=FloatField()))
-            .order_by("-id")
-        )
-        analyses = (
-            analyses.filter(analysis_match)
-            .annotate(rank=Value(1.0, output_field=FloatField()))
-            .order_by("-id")
-        )
+        note_match &= Q(title__icontains=word) | Q(body__icontains=word)
+        analysis_match &= Q(title__icontains=word) | Q(text__icontains=word)
+    rank = Value(1.0, output_field=FloatField())
+    mission = F("strategy__mission__name")
+    node_fields = ("id", "title", "description", "justification", "code", "strategy_id", "rank")
+    return _search_results(
+        nodes.filter(node_match).annotate(rank=rank).order_by("id")
+        .values(*node_fields, mission=mission)[:limit],
+        notes.filter(note_match).annotate(rank=rank).order_by("-id")
+        .values("id", "title", "body", "strategy_id", "rank", mission=mission)[:limit],
+        analyses.filter(analysis_match).annotate(rank=rank).order_by("-id")
+        .values("id", "title", "text", "strategy_id", "rank", mission=mission)[:limit],
+        q,
+        limit,
+    )  # fmt: skip
+
+
+def _search_results(nodes, notes, analyses, q: str, limit: int) -> list[dict[str, Any]]:
+    """The API's rows from plain rows (dicts with the mission's name), best first."""
     results = [
         {
             "type": "node",
-            "id": n.id,
-            "title": n.title,
-            "snippet": _snippet(" ".join((n.description, n.justification)) or n.title, q),
-            "strategy": n.strategy_id,
-            "mission": n.strategy.mission.name,
-            "code": n.code,
-            "rank": float(n.rank),
+            "id": n["id"],
+            "title": n["title"],
+            "snippet": _snippet(" ".join((n["description"], n["justification"])) or n["title"], q),
+            "strategy": n["strategy_id"],
+            "mission": n["mission"],
+            "code": n["code"],
+            "rank": float(n["rank"]),
         }
-        for n in nodes[:limit]
-    ] + [
+        for n in nodes
+    ]
+    results += [
         {
             "type": "note",
-            "id": note.id,
-            "title": note.title,
-            "snippet": _snippet(note.body or note.title, q),
-            "strategy": note.strategy_id,
-            "mission": note.strategy.mission.name,
+            "id": note["id"],
+            "title": note["title"],
+            "snippet": _snippet(note["body"] or note["title"], q),
+            "strategy": note["strategy_id"],
+            "mission": note["mission"],
             "code": None,
-            "rank": float(note.rank),
+            "rank": float(note["rank"]),
         }
-        for note in notes[:limit]
+        for note in notes
     ]
     results += [
         {
             "type": "analysis",
-            "id": a.id,
-            "title": a.title,
-            "snippet": _snippet(a.text or a.title, q),
-            "strategy": a.strategy_id,
-            "mission": a.strategy.mission.name,
+            "id": a["id"],
+            "title": a["title"],
+            "snippet": _snippet(a["text"] or a["title"], q),
+            "strategy": a["strategy_id"],
+            "mission": a["mission"],
             "code": None,
-            "rank": float(a.rank),
+            "rank": float(a["rank"]),
         }
-        for a in analyses[:limit]
+        for a in analyses
     ]
     results.sort(key=lambda r: -r["rank"])
     return results[:limit]
@@ -527,16 +508,67 @@ def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
 SEARCH_CANDIDATES = 500
 
 
-def _newest_matches(queryset: QuerySet, vector: SearchVector, query: SearchQuery) -> QuerySet:
-    """Ids of the newest SEARCH_CANDIDATES rows matching `query`, as a subquery: for a rare
-    word PostgreSQL reads the GIN index; for a common one it walks the primary key backwards
-    and stops after SEARCH_CANDIDATES matches, instead of ranking every match."""
+def _search_vector(alias: str, fields: tuple[str, ...]) -> str:
+    """The tsvector expression of the GIN indexes (tracking/migrations/0003 and 0006),
+    written as Django's SearchVector writes it, so that PostgreSQL uses the indexes."""
+    parts = " || ' ' || ".join(f"COALESCE({alias}.{f}, '')" for f in fields)
+    return f"to_tsvector('{SEARCH_CONFIG}'::regconfig, {parts})"
+
+
+def _search_sql() -> tuple[str, str, str]:
+    """The three search statements (nodes, notes, analyses); see _search_postgresql."""
+    query = f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, %(q)s)"
+    in_scope = "(%(everything)s OR s.mission_id = ANY(%(missions)s))"
+    joins = "JOIN strategy_strategy s ON s.id = x.strategy_id JOIN strategy_mission m ON m.id = s.mission_id"
+
+    def ranked(
+        table: str, fields: tuple[str, ...], columns: str, extra: str, order: str, newest: bool
+    ) -> str:
+        vector = _search_vector("x", fields)
+        match = f"{vector} @@ {query} AND {in_scope}{extra}"
+        if newest:  # rank only the newest SEARCH_CANDIDATES matches
+            match = (
+                f"x.id IN (SELECT x.id FROM {table} x JOIN strategy_strategy s ON "  # noqa: S608
+                f"s.id = x.strategy_id WHERE {match} ORDER BY x.id DESC "
+                f"LIMIT {SEARCH_CANDIDATES})"
+            )
+        return (
+            f"SELECT {columns}, x.strategy_id, m.name AS mission, "  # noqa: S608
+            f"ts_rank({vector}, {query}) AS rank FROM {table} x {joins} "
+            f"WHERE {match} ORDER BY rank DESC, {order} LIMIT %(limit)s"
+        )
+
+    drafts = " AND (%(everything)s OR x.state <> 'draft' OR x.author_id = %(user)s)"
     return (
-        queryset.annotate(document=vector)
-        .filter(document=query)
-        .order_by("-id")
-        .values("id")[:SEARCH_CANDIDATES]
-    )
+        ranked("strategy_node", NODE_SEARCH_VECTOR,
+               "x.id, x.title, x.description, x.justification, x.code", "", "x.id", True),
+        ranked("tracking_progressnote", NOTE_SEARCH_VECTOR, "x.id, x.title, x.body", drafts,
+               "x.id DESC", True),
+        ranked("tracking_analysisdocument", ANALYSIS_SEARCH_VECTOR, "x.id, x.title, x.text",
+               "", "x.id DESC", False),
+    )  # fmt: skip
+
+
+def _search_postgresql(*, user, q: str, limit: int) -> list[dict[str, Any]]:
+    """Full-text search as three plain statements, ranked, each row with its mission's
+    name. The same scope as the querysets: a superuser sees everything; others the missions
+    they have a role in, and drafts only their own (`visible_notes`). Written as SQL because
+    for a rare term building the three querysets cost more than running them (issue #6)."""
+    params = {
+        "q": q,
+        "everything": bool(user.is_superuser),
+        "missions": [] if user.is_superuser else list(user_roles(user)),
+        "user": user.pk,
+        "limit": limit,
+    }
+    found: list[list[dict[str, Any]]] = []
+    with connection.cursor() as cursor:
+        for sql in _search_sql():
+            cursor.execute(sql, params)
+            names = [c[0] for c in cursor.description]
+            found.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+    nodes, notes, analyses = found
+    return _search_results(nodes, notes, analyses, q, limit)
 
 
 def _snippet(text: str, q: str, width: int = 200) -> str:

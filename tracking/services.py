@@ -30,6 +30,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Model
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -678,18 +679,23 @@ def indicator_periods_bulk(*, rows: list[Any], by: User, today: date | None = No
             except (TypeError, ValueError):
                 pass
     ids_list = [i for i in ids if 0 < i < 2**63]
+    memo: dict[tuple, Any] = {}  # role checks and fiscal periods, shared with the validator
     indicators = {
         i.id: i
         # Only what validation reads: one object per indicator, the mission as a column.
-        for i in Indicator.objects.filter(id__in=ids_list)
+        for i in Indicator.objects.filter(id__in=_id_set(ids_list))
         .annotate(mission_id=F("node__strategy__mission_id"))
         .only("id", "frequency", "node_id")
-        if has_role(by, i.mission_id, Role.VIEWER)
     }
+    viewer = {}
+    for mission_id in {i.mission_id for i in indicators.values()}:
+        viewer[mission_id] = memo[("role", mission_id, Role.VIEWER)] = has_role(
+            by, mission_id, Role.VIEWER
+        )
+    indicators = {k: i for k, i in indicators.items() if viewer[i.mission_id]}
     errors: dict[str, list[str]] = {}
     cleaned: list[dict[str, Any]] = []
     seen: dict[tuple[int, date], int] = {}
-    memo: dict[tuple, Any] = {}
     for number, row in enumerate(rows, start=1):
         row_errors, clean = _bulk_row_errors(row, indicators, by, today, memo)
         key = (
@@ -712,86 +718,135 @@ def indicator_periods_bulk(*, rows: list[Any], by: User, today: date | None = No
         ]
         raise ValidationError(errors)
 
+    # Plain rows, not model instances: 10,000 instances cost more than the writes (#6).
     existing = {
-        (p.indicator_id, p.period_start): p
-        for p in IndicatorPeriod.objects.filter(
-            indicator_id__in=list(indicators),
+        (row["indicator_id"], row["period_start"]): row
+        for row in IndicatorPeriod.objects.filter(
+            indicator_id__in=_id_set(list(indicators)),
             period_start__in=list({c["period_start"] for c in cleaned}),
         )
+        .order_by()
+        .values(*_PERIOD_COLUMNS)
     }
     now = timezone.now()
-    to_create: list[IndicatorPeriod] = []
-    to_update: list[IndicatorPeriod] = []
+    by_id = getattr(by, "pk", None)
+    to_create: list[dict[str, Any]] = []
+    to_update: list[dict[str, Any]] = []
     result = BulkResult()
     for clean in cleaned:
         values = {k: clean[k] for k in ("actual", "target", "comment") if k in clean}
-        period = existing.get((clean["indicator"].id, clean["period_start"]))
-        if period is None:
-            period = IndicatorPeriod(
-                indicator=clean["indicator"],
-                period_start=clean["period_start"],
-                period_end=clean["period_end"],
-                **values,
+        indicator_id = clean["indicator"].id
+        row = existing.get((indicator_id, clean["period_start"]))
+        if row is None:
+            recorded = values.get("actual") is not None
+            to_create.append(
+                {
+                    "indicator_id": indicator_id,
+                    "period_start": clean["period_start"],
+                    "period_end": clean["period_end"],
+                    "target": values.get("target"),
+                    "actual": values.get("actual"),
+                    "comment": values.get("comment", ""),
+                    "recorded_by_id": by_id if recorded else None,
+                    "recorded_at": now if recorded else None,
+                }
             )
-            if values.get("actual") is not None:
-                period.recorded_by, period.recorded_at = by, now
-            to_create.append(period)
             continue
-        changed = {k: v for k, v in values.items() if getattr(period, k) != v}
+        changed = {k: v for k, v in values.items() if row[k] != v}
         if not changed:
             result.unchanged += 1
             continue
-        for k, v in changed.items():
-            setattr(period, k, v)
+        row.update(changed)
         if "actual" in changed:
-            period.recorded_by, period.recorded_at = by, now
-        period.version += 1
-        to_update.append(period)
-    if to_create and connection.vendor == "postgresql":
-        IndicatorPeriod.objects.bulk_create(to_create)  # ids come back (RETURNING)
-        _period_history(to_create, history_type="+", by=by, now=now)
-    elif to_create:
-        bulk_create_with_history(to_create, IndicatorPeriod, batch_size=None, default_user=by)
+            row["recorded_by_id"], row["recorded_at"] = by_id, now
+        row["version"] += 1
+        to_update.append(row)
+    if to_create:
+        _bulk_create_periods(to_create, by=by, now=now)
     if to_update:
         _bulk_update_periods(to_update, by=by, now=now)
     result.created, result.updated = len(to_create), len(to_update)
     return result
 
 
-_PERIOD_UPDATE_FIELDS = ["actual", "target", "comment", "recorded_by", "recorded_at", "version"]
-
-
-def _bulk_update_periods(periods: list[IndicatorPeriod], *, by: User, now: datetime) -> None:
-    """Write changed periods and their history rows. On PostgreSQL one
-    `UPDATE … FROM (VALUES …)`: Django's bulk_update builds a CASE per field listing every
-    row, which PostgreSQL evaluates per row — quadratic, 30 s for 5,000 rows (issue #6)."""
-    for period in periods:
-        period.updated_at = now
+def _id_set(ids: list[int]) -> Any:
+    """The right side of `id__in`: on PostgreSQL one array parameter (`IN (SELECT
+    unnest(…))`) instead of 5,000 placeholders, each of which Django prepares in Python."""
     if connection.vendor != "postgresql":
+        return ids
+    return RawSQL("SELECT unnest(%s::bigint[])", [_pg_array(ids)])
+
+
+_PERIOD_UPDATE_FIELDS = ["actual", "target", "comment", "recorded_by", "recorded_at", "version"]
+_PERIOD_COLUMNS = (
+    "id", "indicator_id", "period_start", "period_end", "target", "actual", "comment",
+    "recorded_by_id", "recorded_at", "version", "created_at",
+)  # fmt: skip
+
+
+def _bulk_create_periods(rows: list[dict[str, Any]], *, by: User, now: datetime) -> None:
+    """Insert new periods and their history rows. On PostgreSQL one `INSERT … SELECT FROM
+    unnest(…)` with a column of values per array, then one `INSERT … SELECT` for history."""
+    if connection.vendor != "postgresql":
+        periods = [IndicatorPeriod(**row) for row in rows]
+        bulk_create_with_history(periods, IndicatorPeriod, batch_size=None, default_user=by)
+        return
+    columns = ("indicator_id", "period_start", "period_end", "target", "actual", "comment",
+               "recorded_by_id", "recorded_at")  # fmt: skip
+    types = ("bigint", "date", "date", "numeric", "numeric", "text", "bigint", "timestamptz")
+    arrays = [_pg_array(row[c] for row in rows) for c in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO tracking_indicatorperiod ({', '.join(columns)}, version, "  # noqa: S608
+            "created_at, updated_at) SELECT v.*, 1, %s, %s FROM unnest("
+            f"{', '.join(f'%s::{t}[]' for t in types)}) AS v RETURNING id",
+            [now, now, *arrays],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+    _period_history(ids, history_type="+", by=by, now=now)
+
+
+def _bulk_update_periods(rows: list[dict[str, Any]], *, by: User, now: datetime) -> None:
+    """Write changed periods and their history rows. On PostgreSQL one
+    `UPDATE … FROM unnest(…)`: Django's bulk_update builds a CASE per field listing every
+    row, which PostgreSQL evaluates per row — quadratic, 30 s for 5,000 rows (issue #6)."""
+    if connection.vendor != "postgresql":
+        periods = [IndicatorPeriod(**row, updated_at=now) for row in rows]
         bulk_update_with_history(
             periods, IndicatorPeriod, [*_PERIOD_UPDATE_FIELDS, "updated_at"],
             batch_size=None, default_user=by,
         )  # fmt: skip
         return
-    row = "(%s, %s::numeric, %s::numeric, %s::text, %s::integer, %s::timestamptz, %s::integer)"
-    params: list[Any] = [now]
-    for p in periods:
-        params += [p.id, p.actual, p.target, p.comment, p.recorded_by_id, p.recorded_at, p.version]
-    values = ", ".join([row] * len(periods))  # placeholders only, no data
-    sql = (
-        "UPDATE tracking_indicatorperiod AS t SET actual = v.actual, target = v.target, "  # noqa: S608
-        "comment = v.comment, recorded_by_id = v.recorded_by, recorded_at = v.recorded_at, "
-        f"version = v.version, updated_at = %s FROM (VALUES {values}) "
-        "AS v (id, actual, target, comment, recorded_by, recorded_at, version) WHERE t.id = v.id"
-    )
+    columns = ("id", "actual", "target", "comment", "recorded_by_id", "recorded_at", "version")
+    types = ("bigint", "numeric", "numeric", "text", "bigint", "timestamptz", "integer")
+    arrays = [_pg_array(row[c] for row in rows) for c in columns]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    _period_history(periods, history_type="~", by=by, now=now)
+        cursor.execute(
+            "UPDATE tracking_indicatorperiod AS t SET actual = v.actual, target = v.target, "  # noqa: S608
+            "comment = v.comment, recorded_by_id = v.recorded_by_id, "
+            "recorded_at = v.recorded_at, version = v.version, updated_at = %s FROM unnest("
+            f"{', '.join(f'%s::{t}[]' for t in types)}) AS v ({', '.join(columns)}) "
+            "WHERE t.id = v.id",
+            [now, *arrays],
+        )
+    _period_history([row["id"] for row in rows], history_type="~", by=by, now=now)
 
 
-def _period_history(
-    periods: list[IndicatorPeriod], *, history_type: str, by: User, now: datetime
-) -> None:
+def _pg_array(values: Iterable[Any]) -> str:
+    """One PostgreSQL array literal (`{1,NULL,"a \\"b\\""}`), sent as a single parameter
+    and cast by the query: the server parses 5,000 elements of text far quicker than the
+    `ARRAY[…]` expression psycopg2 would write for a list (one cast per element)."""
+
+    def element(value: Any) -> str:
+        if value is None:
+            return "NULL"
+        text = value.isoformat() if isinstance(value, date | datetime) else str(value)
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "{" + ",".join(map(element, values)) + "}"
+
+
+def _period_history(ids: list[int], *, history_type: str, by: User, now: datetime) -> None:
     """simple-history's rows for these periods, copied from the table by one
     INSERT … SELECT (PostgreSQL) — what `bulk_history_create` writes, without building
     10,000 historical objects in Python."""
@@ -802,6 +857,6 @@ def _period_history(
             "created_at, updated_at, history_date, history_change_reason, history_type, "
             "history_user_id) SELECT id, indicator_id, period_start, period_end, target, "
             "actual, comment, recorded_by_id, recorded_at, version, created_at, updated_at, "
-            "%s, NULL, %s, %s FROM tracking_indicatorperiod WHERE id = ANY(%s) ORDER BY id",
-            [now, history_type, getattr(by, "pk", None), [p.pk for p in periods]],
+            "%s, NULL, %s, %s FROM tracking_indicatorperiod WHERE id = ANY(%s::bigint[]) ORDER BY id",
+            [now, history_type, getattr(by, "pk", None), _pg_array(ids)],
         )

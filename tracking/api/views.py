@@ -77,7 +77,10 @@ class NodeViewSet(ETagMixin, viewsets.ModelViewSet):
     serializer_class = NodeSerializer
     filterset_class = NodeFilter
     ordering_fields = ["sort_key", "code", "updated_at"]
-    ordering = ["strategy", "sort_key"]
+    # Strategy by id, then document order: a total order the (strategy, sort_key, id)
+    # index serves, so a deep page skips ids in the index instead of sorting every node by
+    # mission name (`"strategy"` meant Strategy's Meta ordering: 0.3 s at page 1,458).
+    ordering = ["strategy_id", "sort_key", "id"]
 
     def get_queryset(self):
         queryset = Node.objects.select_related("strategy", "parent", "owner")
@@ -580,5 +583,6 @@ class SearchView(generics.GenericAPIView):
             limit = min(max(int(request.query_params.get("limit", 50)), 1), 200)
         except ValueError as exc:
             raise ValidationError({"limit": "A whole number from 1 to 200."}) from exc
-        results = search(user=request.user, q=q, limit=limit)
-        return Response(SearchResultSerializer(results, many=True).data)
+        # search() returns plain rows of exactly SearchResultSerializer's fields and types
+        # (the serializer stays for the schema); running it only copied them (issue #6).
+        return Response(search(user=request.user, q=q, limit=limit))
