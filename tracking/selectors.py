@@ -463,49 +463,30 @@ def search(*, user, q: str, limit: int = 50) -> list[dict[str, Any]]:
 def _search_results(nodes, notes, analyses, q: str, limit: int) -> list[dict[str, Any]]:
     """The API's rows from plain rows (dicts with the mission's name), best first."""
     results = [
-        {
-            "type": "node",
-            "id": n["id"],
-            "title": n["title"],
-            "snippet": _snippet(" ".join((n["description"], n["justification"])) or n["title"], q),
-            "strategy": n["strategy_id"],
-            "mission": n["mission"],
-            "code": n["code"],
-            "rank": float(n["rank"]),
-        }
+        _search_result("node", n, " ".join((n["description"], n["justification"])), q, n["code"])
         for n in nodes
     ]
-    results += [
-        {
-            "type": "note",
-            "id": note["id"],
-            "title": note["title"],
-            "snippet": _snippet(note["body"] or note["title"], q),
-            "strategy": note["strategy_id"],
-            "mission": note["mission"],
-            "code": None,
-            "rank": float(note["rank"]),
-        }
-        for note in notes
-    ]
-    results += [
-        {
-            "type": "analysis",
-            "id": a["id"],
-            "title": a["title"],
-            "snippet": _snippet(a["text"] or a["title"], q),
-            "strategy": a["strategy_id"],
-            "mission": a["mission"],
-            "code": None,
-            "rank": float(a["rank"]),
-        }
-        for a in analyses
-    ]
+    results += [_search_result("note", note, note["body"], q) for note in notes]
+    results += [_search_result("analysis", a, a["text"], q) for a in analyses]
     results.sort(key=lambda r: -r["rank"])
     return results[:limit]
 
 
 SEARCH_CANDIDATES = 500
+
+
+def _search_result(kind: str, row, text: str, q: str, code: str | None = None) -> dict:
+    """One search hit as the API returns it; the snippet falls back to the title."""
+    return {
+        "type": kind,
+        "id": row["id"],
+        "title": row["title"],
+        "snippet": _snippet(text or row["title"], q),
+        "strategy": row["strategy_id"],
+        "mission": row["mission"],
+        "code": code,
+        "rank": float(row["rank"]),
+    }
 
 
 def _search_vector(alias: str, fields: tuple[str, ...]) -> str:
